@@ -1,0 +1,56 @@
+# Everyday targets. Every one of them creates .venv and installs the pinned stack if needed.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# kiwipiepy-model ships only as an sdist (its build is pure packaging, no network); everything
+# else must come as a wheel so no install step can download a binary behind our back.
+PIP_FLAGS := --only-binary :all: --no-binary kiwipiepy-model
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_ENABLE_ONEDNN_OPTS ?= 0
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export DO_NOT_TRACK ?= 1
+
+.PHONY: install demo test lint typecheck unit dev bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
+	$(BIN)/pip install $(PIP_FLAGS) -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/sentiment demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/pyright
+
+unit: install
+	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+dev: install
+	$(BIN)/python -c 'from sentiment_assets.lib.settings import ensure_dagster_home; ensure_dagster_home()'
+	env --default-signal=INT,TERM $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install
+	$(BIN)/python -m bench.run
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock: install
+	{ sed -n '1,2p' requirements.lock; $(BIN)/pip freeze --all --exclude-editable \
+	  | grep -v '^pip==' | sed 's/+cpu$$//'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf warehouse/catalog.sqlite* warehouse/data models/*/ .dagster_home

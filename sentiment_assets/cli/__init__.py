@@ -1,0 +1,1 @@
+"""The `sentiment` command: one subcommand per module in this package."""

@@ -1,0 +1,1 @@
+"""Dagster-free building blocks: text handling, models, the lakehouse, LLM clients, settings."""

@@ -1,0 +1,237 @@
+"""Open, write and time-travel the DuckLake lakehouse.
+
+The catalog is a SQLite file, so several local processes may read and write at once; DuckLake
+resolves most concurrent commits itself and we retry the rest (SQLite `database is locked`, a
+logical conflict) with exponential backoff and jitter. Every commit carries a unique commit
+message, which is how a writer learns the exact snapshot id its rows landed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pandas as pd
+
+from sentiment_assets.lib.lakehouse.errors import LakehouseError
+from sentiment_assets.lib.lakehouse.extensions import load_extensions
+
+T = TypeVar("T")
+
+ALIAS = "lake"
+_RETRYABLE_FRAGMENTS = ("conflict", "database is locked", "busy", "lock on file")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed version of the lakehouse."""
+
+    snapshot_id: int
+    snapshot_time: datetime
+    commit_message: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write committed: rows added and the snapshot that holds them."""
+
+    rows_written: int
+    snapshot_id: int | None
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, duckdb.TransactionException):
+        return True
+    message = str(exc).lower()
+    return any(fragment in message for fragment in _RETRYABLE_FRAGMENTS)
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class LakeSession:
+    """One DuckDB connection with the lakehouse attached as `lake`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, max_retries: int, base_delay: float):
+        """Wrap an attached connection; retries apply to `transaction`."""
+        self.con = con
+        self._max_retries = max_retries
+        self._base_delay = base_delay
+
+    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T], *, message: str) -> T:
+        """Run `work` in one transaction, retrying commit conflicts with backoff and jitter."""
+        for attempt in range(self._max_retries + 1):
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                self.con.execute(
+                    f"CALL {ALIAS}.set_commit_message('maple-sentiment', {_sql_literal(message)})"
+                )
+                result = work(self.con)
+                self.con.execute("COMMIT")
+                return result
+            except duckdb.Error as exc:
+                # A failed COMMIT has already ended the transaction, leaving nothing to undo.
+                with contextlib.suppress(duckdb.Error):
+                    self.con.execute("ROLLBACK")
+                if not _is_retryable(exc) or attempt == self._max_retries:
+                    raise
+                delay = self._base_delay * (2**attempt)
+                time.sleep(delay + random.uniform(0, delay))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def table_exists(self, table: str) -> bool:
+        """Whether `table` exists in the lakehouse's main schema."""
+        row = self.con.execute(
+            "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+            [ALIAS, table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def append(self, table: str, frame: pd.DataFrame, *, key: Sequence[str] = ()) -> WriteResult:
+        """Append `frame` to `table`, creating it from the frame's schema on first write.
+
+        With `key`, rows whose key is already stored (or repeated inside `frame`) are skipped,
+        which makes re-running a batch a no-op instead of a duplicate.
+        """
+        target = f"{ALIAS}.{_quote_ident(table)}"
+        message = f"append {table} {uuid.uuid4().hex}"
+
+        def work(con: duckdb.DuckDBPyConnection) -> int:
+            con.register("incoming", frame)
+            try:
+                con.execute(
+                    f"create table if not exists {target} as select * from incoming limit 0"
+                )
+                source = "select * from incoming"
+                if key:
+                    cols = ", ".join(_quote_ident(c) for c in key)
+                    match = " and ".join(
+                        f"t.{_quote_ident(c)} is not distinct from s.{_quote_ident(c)}" for c in key
+                    )
+                    source = (
+                        f"select * from incoming s where not exists "
+                        f"(select 1 from {target} t where {match}) "
+                        f"qualify row_number() over (partition by {cols}) = 1"
+                    )
+                row = con.execute(f"insert into {target} by name {source}").fetchone()
+                return int(row[0]) if row else 0
+            finally:
+                con.unregister("incoming")
+
+        written = self.transaction(work, message=message)
+        return WriteResult(rows_written=written, snapshot_id=self.snapshot_for(message))
+
+    def snapshot_for(self, commit_message: str) -> int | None:
+        """The snapshot committed with `commit_message`, or None if that commit changed nothing."""
+        row = self.con.execute(
+            f"select max(snapshot_id) from {ALIAS}.snapshots() where commit_message = ?",
+            [commit_message],
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+        """Run a read query; tables are reachable as `lake.<table>`."""
+        return self.con.execute(sql, params or []).df()
+
+    def read_table(self, table: str, *, snapshot_id: int | None = None) -> pd.DataFrame:
+        """The whole `table`, now or as it was at `snapshot_id` (time travel)."""
+        at = f" at (version => {int(snapshot_id)})" if snapshot_id is not None else ""
+        return self.con.execute(f"select * from {ALIAS}.{_quote_ident(table)}{at}").df()
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every committed snapshot, oldest first."""
+        rows = self.con.execute(
+            f"select snapshot_id, snapshot_time, commit_message from {ALIAS}.snapshots() "
+            "order by snapshot_id"
+        ).fetchall()
+        return [Snapshot(int(r[0]), r[1], r[2]) for r in rows]
+
+    def current_snapshot_id(self) -> int:
+        """The newest committed snapshot: record it to pin the data version a model saw."""
+        row = self.con.execute(f"select max(snapshot_id) from {ALIAS}.snapshots()").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def tables(self) -> list[str]:
+        """Names of the lakehouse's tables."""
+        rows = self.con.execute(
+            "select table_name from duckdb_tables() where database_name = ? order by 1", [ALIAS]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+class Lakehouse:
+    """The lakehouse rooted at a folder: `catalog.sqlite` plus Parquet files under `data/`."""
+
+    def __init__(self, root: Path, *, max_retries: int = 10, base_delay: float = 0.05):
+        """Point at `root`; nothing is opened until `session()`."""
+        self.root = Path(root)
+        self.catalog_path = self.root / "catalog.sqlite"
+        self.data_path = self.root / "data"
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+
+    def _check_writable(self) -> None:
+        try:
+            self.data_path.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".write-probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise LakehouseError(
+                f"The warehouse folder {self.root} is not writable ({exc.strerror or exc}). "
+                "Fix its permissions, or set SENTIMENT_WAREHOUSE to a writable folder."
+            ) from exc
+
+    def attach_sql(self) -> str:
+        """The ATTACH statement other tools (dbt, ad-hoc SQL) can use to open this lakehouse."""
+        # WAL plus a busy timeout lets several local processes share the SQLite catalog;
+        # inlining off keeps every row in Parquet under data/ where time travel can find it.
+        return (
+            f"attach if not exists 'ducklake:sqlite:{self.catalog_path}' as {ALIAS} "
+            f"(data_path '{self.data_path}/', meta_journal_mode 'WAL', "
+            "meta_busy_timeout 30000, data_inlining_row_limit 0)"
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[LakeSession]:
+        """Open a connection with the lakehouse attached; closed on exit."""
+        self._check_writable()
+        con = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        )
+        try:
+            load_extensions(con)
+            try:
+                con.execute(self.attach_sql())
+            except duckdb.Error as exc:
+                raise LakehouseError(
+                    f"Could not open the lakehouse catalog {self.catalog_path}: {exc}"
+                ) from exc
+            yield LakeSession(con, max_retries=self.max_retries, base_delay=self.base_delay)
+        finally:
+            con.close()
+
+    def append(self, table: str, frame: pd.DataFrame, *, key: Sequence[str] = ()) -> WriteResult:
+        """Append in a session of its own; see `LakeSession.append`."""
+        with self.session() as lake:
+            return lake.append(table, frame, key=key)
+
+    def current_snapshot_id(self) -> int:
+        """See `LakeSession.current_snapshot_id`."""
+        with self.session() as lake:
+            return lake.current_snapshot_id()
