@@ -1,0 +1,1 @@
+"""Korean text handling: normalisation and Kiwi morphemes."""

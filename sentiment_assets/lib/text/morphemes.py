@@ -1,0 +1,95 @@
+"""Kiwi morpheme analysis (no JVM), cached per text hash.
+
+Tokens are `form/TAG` strings so that homographs with different parts of speech stay apart
+(이/JKS vs 이/VCP). Kiwi loads its model from the installed `kiwipiepy-model` package; nothing
+is downloaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+
+from kiwipiepy import Kiwi
+
+from sentiment_assets.lib.text.normalize import normalize, text_hash
+
+# Particles, endings and punctuation carry grammar, not sentiment; dropping them shortens
+# sequences for the recurrent models. Emoticon/jamo runs (SW) and exclamations (SF) are kept.
+_DROP_TAGS = frozenset(
+    {
+        "JKS",
+        "JKC",
+        "JKG",
+        "JKO",
+        "JKB",
+        "JKV",
+        "JKQ",
+        "JX",
+        "JC",
+        "SP",
+        "SS",
+        "SSO",
+        "SSC",
+        "SE",
+        "SO",
+    }
+)
+_NOUN_TAGS = frozenset({"NNG", "NNP"})
+_CACHE_SIZE = 200_000
+
+
+@lru_cache(maxsize=1)
+def _kiwi() -> Kiwi:
+    return Kiwi(num_workers=2)
+
+
+class _TokenCache:
+    """A bounded LRU of text hash → tokens, shared by every caller in the process."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._data: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[str, ...] | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: tuple[str, ...]) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+
+_cache = _TokenCache(_CACHE_SIZE)
+
+
+def morphemes(texts: Sequence[str]) -> list[list[str]]:
+    """`form/TAG` tokens for each text, grammar-only morphemes removed."""
+    normalized = [normalize(t) for t in texts]
+    keys = [text_hash(t) for t in normalized]
+    out: list[tuple[str, ...] | None] = [_cache.get(k) for k in keys]
+    missing = [i for i, tokens in enumerate(out) if tokens is None]
+    if missing:
+        analysed = _kiwi().tokenize([normalized[i] or " " for i in missing])
+        for i, tokens in zip(missing, analysed, strict=True):
+            kept = tuple(f"{t.form}/{t.tag}" for t in tokens if t.tag not in _DROP_TAGS)
+            _cache.put(keys[i], kept)
+            out[i] = kept
+    return [list(tokens or ()) for tokens in out]
+
+
+def nouns(texts: Sequence[str]) -> list[list[str]]:
+    """Common and proper nouns of each text, for keyword marts."""
+    return [
+        [tok.rsplit("/", 1)[0] for tok in toks if tok.rsplit("/", 1)[1] in _NOUN_TAGS]
+        for toks in morphemes(texts)
+    ]
