@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 
-from kiwipiepy import Kiwi
+from kiwipiepy import Kiwi, Token
 
 from sentiment_assets.lib.text.normalize import normalize, text_hash
 
@@ -79,7 +79,10 @@ def morphemes(texts: Sequence[str]) -> list[list[str]]:
     out: list[tuple[str, ...] | None] = [_cache.get(k) for k in keys]
     missing = [i for i, tokens in enumerate(out) if tokens is None]
     if missing:
-        analysed = _kiwi().tokenize([normalized[i] or " " for i in missing])
+        # A list in gives one token list per text; Kiwi's stubs only describe the str overload.
+        analysed: list[list[Token]] = _kiwi().tokenize(  # type: ignore[assignment]
+            [normalized[i] or " " for i in missing]
+        )
         for i, tokens in zip(missing, analysed, strict=True):
             kept = tuple(f"{t.form}/{t.tag}" for t in tokens if t.tag not in _DROP_TAGS)
             _cache.put(keys[i], kept)
