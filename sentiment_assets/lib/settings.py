@@ -40,6 +40,13 @@ class Paths:
         )
 
 
+def mlflow_tracking_uri(paths: Paths | None = None) -> str:
+    """A local SQLite MLflow backend inside the models folder: no server, nothing to set up."""
+    paths = paths or Paths.from_env()
+    paths.models.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{paths.models / 'mlflow.db'}"
+
+
 def ensure_dagster_home(paths: Paths | None = None) -> Path:
     """Create DAGSTER_HOME with the project's tracked dagster.yaml and point the process at it.
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 import numpy as np
 
@@ -46,6 +46,60 @@ class Member(Protocol):
     def load(cls, directory: Path) -> Self:
         """Rebuild the member from `directory`; raise ModelLoadError when it cannot."""
         ...
+
+
+@dataclass(frozen=True)
+class LabeledTexts:
+    """Texts with class indices into LABELS and optional per-example weights."""
+
+    texts: list[str]
+    labels: np.ndarray
+    weights: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        """Reject mismatched lengths and labels outside the label set up front."""
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{len(self.texts)} texts but {len(self.labels)} labels")
+        if len(self.labels) and not set(np.unique(self.labels)) <= set(range(len(LABELS))):
+            raise ValueError(f"labels must be class indices 0..{len(LABELS) - 1}")
+        if self.weights is not None and len(self.weights) != len(self.texts):
+            raise ValueError("weights must have one entry per text")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Knobs every member's trainer honours; member-specific hyperparameters stay inside it."""
+
+    epochs: int = 3
+    batch_size: int = 64
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 13
+    max_len: int = 64
+    """Tokens per text for the sequence models."""
+    init_from: Path | None = None
+    """A saved version to continue from (partial retraining); None trains from scratch."""
+
+
+class Trainer(Protocol):
+    """Trains one member; `dev` is for early stopping and model selection, never `test`."""
+
+    def __call__(self, train: LabeledTexts, dev: LabeledTexts, settings: TrainSettings) -> Member:
+        """Return the trained member."""
+        ...
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """How the pipeline trains and loads one member."""
+
+    name: str
+    train: Trainer
+    load: Any
+    """`Callable[[Path], Member]`, usually the member class's `load`."""
+    initial_weight: float
+    """Ensemble weight before fitting on dev (design: 0.10 / 0.20 / 0.35 / 0.35)."""
+    gpu: bool = False
+    """Whether its training asset asks for a GPU (pool `gpu`, k8s GPU request)."""
 
 
 @dataclass
