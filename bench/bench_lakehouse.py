@@ -51,7 +51,9 @@ def main() -> None:
     snapshots = []
     with lake.session() as session:
         for frame in frames:
-            snapshots.append(session.append("posts", frame, key=("board_id", "post_id")).snapshot_id)
+            snapshots.append(
+                session.append("posts", frame, key=("board_id", "post_id")).snapshot_id
+            )
         write_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         full = session.read_table("posts")
@@ -63,8 +65,8 @@ def main() -> None:
 
     con = duckdb.connect(str(WORK / "lakehouse" / "plain.duckdb"))
     t0 = time.perf_counter()
-    first = frames[0]
-    con.execute("create table posts as select * from first limit 0")
+    con.register("first_batch", frames[0])
+    con.execute("create table posts as select * from first_batch limit 0")
     for frame in frames:
         con.register("frame", frame)
         con.execute("insert into posts select * from frame")
