@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# Dagster refuses to start without an existing DAGSTER_HOME holding its instance config.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
 demo: install
 	$(BIN)/sentiment demo
 
@@ -33,14 +38,13 @@ lint: install
 typecheck: install
 	$(BIN)/pyright
 
-unit: install
+unit: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
-dev: install
-	$(BIN)/python -c 'from sentiment_assets.lib.settings import ensure_dagster_home; ensure_dagster_home()'
+dev: install $(DAGSTER_HOME)/dagster.yaml
 	env --default-signal=INT,TERM $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install
