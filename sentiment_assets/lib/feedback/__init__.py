@@ -1,0 +1,1 @@
+"""Human corrections: the feedback store that the API and the review app write to."""
