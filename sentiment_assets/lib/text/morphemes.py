@@ -1,8 +1,10 @@
 """Kiwi morpheme analysis (no JVM), cached per text hash.
 
 Tokens are `form/TAG` strings so that homographs with different parts of speech stay apart
-(이/JKS vs 이/VCP). Kiwi loads its model from the installed `kiwipiepy-model` package; nothing
-is downloaded.
+(이/JKS vs 이/VCP). Emoticons (`:)`, `^^`, `T_T`, `-_-`) come out whole as `form/EMO`, jamo
+laughter and crying (ㅋㅋ, ㅠㅠ) as `form/SW` and emoji as `form/W_EMOJI`: they are sentiment
+signals, not punctuation. Kiwi loads its model from the installed `kiwipiepy-model` package;
+nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from functools import lru_cache
 
 from kiwipiepy import Kiwi, Token
 
+from sentiment_assets.lib.text.emoticons import EMOTICON_TAG, emoticon_spans
 from sentiment_assets.lib.text.normalize import normalize, text_hash
 
 # Particles, endings and punctuation carry grammar, not sentiment; dropping them shortens
-# sequences for the recurrent models. Emoticon/jamo runs (SW) and exclamations (SF) are kept.
+# sequences for the recurrent models. Emoticons (EMO), jamo runs (SW), emoji (W_EMOJI) and
+# exclamations (SF) are kept.
 _DROP_TAGS = frozenset(
     {
         "JKS",
@@ -72,19 +76,38 @@ class _TokenCache:
 _cache = _TokenCache(_CACHE_SIZE)
 
 
+def _emoticon_pretokens(text: str) -> list[tuple[int, int]]:
+    # Kiwi keeps each span as one morpheme (with a tag of its choosing); `_tokens` relabels
+    # these spans as EMO.
+    return emoticon_spans(text)
+
+
+def _tokens(text: str, analysed: list[Token]) -> tuple[str, ...]:
+    starts = {start for start, _ in emoticon_spans(text)}
+    kept = []
+    for token in analysed:
+        if token.start in starts:
+            kept.append(f"{token.form}/{EMOTICON_TAG}")
+        elif token.tag not in _DROP_TAGS:
+            kept.append(f"{token.form}/{token.tag}")
+    return tuple(kept)
+
+
 def morphemes(texts: Sequence[str]) -> list[list[str]]:
-    """`form/TAG` tokens for each text, grammar-only morphemes removed."""
+    """`form/TAG` tokens for each text, grammar-only morphemes removed, emoticons kept whole."""
     normalized = [normalize(t) for t in texts]
     keys = [text_hash(t) for t in normalized]
     out: list[tuple[str, ...] | None] = [_cache.get(k) for k in keys]
     missing = [i for i, tokens in enumerate(out) if tokens is None]
     if missing:
         # A list in gives one token list per text; Kiwi's stubs only describe the str overload.
+        inputs = [normalized[i] or " " for i in missing]
         analysed: list[list[Token]] = _kiwi().tokenize(  # type: ignore[assignment]
-            [normalized[i] or " " for i in missing]
+            inputs,
+            pretokenized=_emoticon_pretokens,  # type: ignore[arg-type]
         )
-        for i, tokens in zip(missing, analysed, strict=True):
-            kept = tuple(f"{t.form}/{t.tag}" for t in tokens if t.tag not in _DROP_TAGS)
+        for i, text, tokens in zip(missing, inputs, analysed, strict=True):
+            kept = _tokens(text, tokens)
             _cache.put(keys[i], kept)
             out[i] = kept
     return [list(tokens or ()) for tokens in out]

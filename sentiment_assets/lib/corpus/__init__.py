@@ -1,0 +1,1 @@
+"""The labeled base corpus: where it comes from, how ratings become labels, how it is sampled."""
