@@ -9,9 +9,13 @@ from sentiment_assets.definitions import defs
 # Asset -> (group, pool). Grows with every capability; a missing or renamed asset fails here.
 EXPECTED_ASSETS = {
     "lakehouse_inventory": ("lakehouse", "lakehouse"),
+    "base_corpus": ("corpus", "lakehouse"),
+    "lexicon_model": ("training", None),
+    "ensemble_model": ("training", None),
+    "ensemble_predictions": ("ensemble", "lakehouse"),
 }
 # Assets that write the lakehouse must run in its single-writer pool.
-LAKE_WRITERS = {"lakehouse_inventory"}
+LAKE_WRITERS = {"lakehouse_inventory", "base_corpus", "ensemble_predictions"}
 
 
 def _graph() -> dg.Definitions:

@@ -11,7 +11,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("sentiment_assets.cli.demo",)
+SUBCOMMANDS = (
+    "sentiment_assets.cli.demo",
+    "sentiment_assets.cli.train",
+    "sentiment_assets.cli.predict",
+    "sentiment_assets.cli.evaluate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

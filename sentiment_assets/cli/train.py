@@ -1,0 +1,101 @@
+"""`sentiment train`: train every registered member on the base corpus, then the ensemble."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `train` subcommand."""
+    parser = subparsers.add_parser(
+        "train", help="train all registered members on the base corpus, then fit the ensemble"
+    )
+    parser.add_argument("--source", help="corpus file, `nsmc` or `nsmc-raw:<ids>` (see README)")
+    parser.add_argument(
+        "--sample-size", type=int, default=20_000, help="train rows (default 20000; 0: all)"
+    )
+    parser.add_argument(
+        "--eval-size", type=int, default=2_000, help="dev rows for calibration (default 2000)"
+    )
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--max-len", type=int, default=64, help="tokens per text")
+    parser.add_argument("--members", help="comma-separated subset of members (default: all)")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load and record the corpus, train each member, fit and save the ensemble."""
+    from sentiment_assets.lib.corpus.load import (
+        CorpusSample,
+        describe_source,
+        labeled,
+        load_corpus,
+        resolve_source,
+    )
+    from sentiment_assets.lib.corpus.sources import CorpusError
+    from sentiment_assets.lib.lakehouse import Lakehouse
+    from sentiment_assets.lib.models.base import TrainSettings
+    from sentiment_assets.lib.models.members import available_members
+    from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
+    from sentiment_assets.lib.settings import Paths, mlflow_tracking_uri
+
+    paths = Paths.from_env()
+    try:
+        names = args.members.split(",") if args.members else None
+        specs = available_members(names)
+        source = resolve_source(args.source)
+        sample = CorpusSample(
+            train=args.sample_size or None, evaluation=args.eval_size or None, seed=args.seed
+        )
+        print(f"corpus: {describe_source(source)}", flush=True)
+        frame = load_corpus(args.source, sample)
+    except (KeyError, CorpusError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # The rows are recorded in the lakehouse so every version can name the snapshot it saw.
+    stored = frame.assign(loaded_at=pd.Timestamp.now(tz="UTC"))
+    with Lakehouse(paths.warehouse).session() as lake:
+        lake.append("base_corpus", stored, key=("sentence_id",))
+        snapshot_id = lake.current_snapshot_id()
+    train, dev = labeled(frame, "train"), labeled(frame, "dev")
+    print(f"train rows {len(train.texts)}, dev rows {len(dev.texts)}, snapshot {snapshot_id}")
+    settings = TrainSettings(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=args.device,
+        seed=args.seed,
+        max_len=args.max_len,
+    )
+    data = {"source": describe_source(source), "train_rows": len(train.texts)}
+    uri = mlflow_tracking_uri(paths)
+    for name, spec in specs.items():
+        print(f"training {name} ...", flush=True)
+        saved = train_member(
+            spec,
+            train,
+            dev,
+            settings,
+            models_root=paths.models,
+            tracking_uri=uri,
+            snapshot_id=snapshot_id,
+            data=data,
+        )
+        figures = ", ".join(f"{k} {v:.4g}" for k, v in saved.manifest.metrics.items())
+        print(f"  {name} {saved.manifest.version}: {figures}", flush=True)
+    ensemble, saved = build_ensemble(
+        dev,
+        models_root=paths.models,
+        tracking_uri=uri,
+        snapshot_id=snapshot_id,
+        names=list(specs),
+        data=data,
+    )
+    weights = ", ".join(f"{n} {r.weight:.3f}" for n, r in ensemble.refs.items())
+    print(f"ensemble {saved.manifest.version}: weights {weights}; saved at {saved.path}")
+    return 0
