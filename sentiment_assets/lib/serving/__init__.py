@@ -1,0 +1,1 @@
+"""The HTTP serving API: predictions, feedback, the review queue."""

@@ -1,0 +1,184 @@
+"""The review queue: the posts people should look at first, read from the lakehouse.
+
+Only the newest model version's predictions are ranked. The score adds three signals, each in
+[0, 1]: uncertainty (1 - calibrated confidence), member disagreement, and a label-error score
+(1 - the ensemble's probability of the label the LLM gave the post, when `labeled_chunks` holds
+one) — the confident-learning idea that a label the model finds unlikely is worth a second look.
+Posts already reviewed (kept in the feedback store) are left out unless asked for.
+
+The lake is read through its own short-lived connection: DuckLake's SQLite catalog lets this
+reader run beside the pipeline's writer without blocking it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from sentiment_assets.lib.lakehouse.lake import LakeSession
+
+PREDICTIONS = "ensemble_predictions"
+POSTS = "raw_posts"
+LABELS_TABLE = "labeled_chunks"
+_PROB = {"부정": "p_neg", "중립": "p_neu", "긍정": "p_pos"}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which posts to rank."""
+
+    board_id: int | None = None
+    job: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class PostPrediction:
+    """The newest prediction for one post: what a review decision is made against."""
+
+    board_id: int
+    post_id: int
+    model_version: str
+    label: str
+    confidence: float
+
+
+def _columns(lake: LakeSession, table: str) -> set[str]:
+    rows = lake.con.execute(
+        "select column_name from duckdb_columns() where database_name = 'lake' and table_name = ?",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def newest_prediction(lake: LakeSession, board_id: int, post_id: int) -> PostPrediction | None:
+    """The newest model version's prediction for a post, or None if it has none."""
+    if not lake.table_exists(PREDICTIONS):
+        return None
+    row = lake.con.execute(
+        f"select model_version, label, confidence from lake.{PREDICTIONS} "
+        "where board_id = ? and post_id = ? and label is not null "
+        "order by model_version desc limit 1",
+        [board_id, post_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return PostPrediction(board_id, post_id, str(row[0]), str(row[1]), float(row[2]))
+
+
+def rank(
+    lake: LakeSession, where: QueueFilter, reviewed: pd.DataFrame, *, include_reviewed: bool
+) -> tuple[str | None, pd.DataFrame, int, int]:
+    """Rank posts for review.
+
+    Args:
+        lake: an open lake session.
+        where: the filters and how many posts to return.
+        reviewed: reviewed posts, columns board_id and post_id.
+        include_reviewed: keep reviewed posts in the ranking.
+
+    Returns:
+        (model version, ranked rows, candidates matching the filters, of them reviewed).
+    """
+    if not lake.table_exists(PREDICTIONS):
+        return None, pd.DataFrame(), 0, 0
+    row = lake.con.execute(f"select max(model_version) from lake.{PREDICTIONS}").fetchone()
+    version = row[0] if row else None
+    if version is None:
+        return None, pd.DataFrame(), 0, 0
+    columns = _columns(lake, PREDICTIONS)
+    members = sorted(c.removesuffix("_p_neg") for c in columns if c.endswith("_p_neg"))
+    has_posts = lake.table_exists(POSTS)
+    if not has_posts and (where.job or where.since or where.until):
+        return str(version), pd.DataFrame(), 0, 0
+    post_columns = _columns(lake, POSTS) if has_posts else set()
+    label_columns = _columns(lake, LABELS_TABLE) if lake.table_exists(LABELS_TABLE) else set()
+    has_given = {"board_id", "post_id", "label"} <= label_columns
+
+    params: list[Any] = [version]
+    filters = ["p.model_version = ?", "p.label is not null"]
+    if where.board_id is not None:
+        filters.append("p.board_id = ?")
+        params.append(where.board_id)
+    if where.job:
+        filters.append("r.job = ?")
+        params.append(where.job)
+    if where.since:
+        filters.append("r.posted_at >= ?")
+        params.append(where.since)
+    if where.until:
+        filters.append("r.posted_at < ?")
+        params.append(where.until)
+
+    extra = [f"r.{c}" for c in ("title", "board_name", "job", "posted_at") if c in post_columns]
+    member_cols = [f"p.{m}_{p}" for m in members for p in ("p_neg", "p_neu", "p_pos")]
+    select = ", ".join(
+        [
+            "p.board_id",
+            "p.post_id",
+            "p.label",
+            "p.confidence",
+            "p.disagreement",
+            "p.p_neg",
+            "p.p_neu",
+            "p.p_pos",
+            *member_cols,
+            *extra,
+            ("g.given_label" if has_given else "null as given_label"),
+        ]
+    )
+    joins = ""
+    if has_posts:
+        joins += f" left join lake.{POSTS} r on r.board_id = p.board_id and r.post_id = p.post_id"
+    if has_given:
+        ok = " where status = 'ok'" if "status" in label_columns else ""
+        joins += (
+            f" left join (select board_id, post_id, any_value(label) as given_label "
+            f"from lake.{LABELS_TABLE}{ok} group by all) g "
+            "on g.board_id = p.board_id and g.post_id = p.post_id"
+        )
+    lake.con.register("reviewed_posts", reviewed)
+    try:
+        frame = lake.con.execute(
+            f"select {select}, (rv.post_id is not null) as reviewed "
+            f"from lake.{PREDICTIONS} p{joins} "
+            "left join reviewed_posts rv on rv.board_id = p.board_id and rv.post_id = p.post_id "
+            f"where {' and '.join(filters)}",
+            params,
+        ).df()
+    finally:
+        lake.con.unregister("reviewed_posts")
+    frame = frame.drop_duplicates(["board_id", "post_id"])
+    total, done = len(frame), int(frame["reviewed"].sum()) if len(frame) else 0
+    if frame.empty:
+        return str(version), frame, 0, 0
+    given_p = pd.Series(float("nan"), index=frame.index)
+    for label, column in _PROB.items():
+        given_p = given_p.mask(frame["given_label"] == label, frame[column])
+    frame["uncertainty"] = 1.0 - frame["confidence"].astype(float)
+    frame["label_error"] = (1.0 - given_p).fillna(0.0)
+    frame["score"] = frame["uncertainty"] + frame["disagreement"].fillna(0.0) + frame["label_error"]
+    if not include_reviewed:
+        frame = frame.loc[~frame["reviewed"].astype(bool)]
+    frame = frame.sort_values(["score", "board_id", "post_id"], ascending=[False, True, True])
+    return str(version), frame.head(where.limit).reset_index(drop=True), total, done
+
+
+def member_labels(row: pd.Series, members: list[str]) -> dict[str, str]:
+    """Each member's predicted label for a ranked row."""
+    out = {}
+    for m in members:
+        probs = {label: row.get(f"{m}_{col}") for label, col in _PROB.items()}
+        if all(isinstance(v, float) and v == v for v in probs.values()):
+            out[m] = max(probs, key=lambda k: probs[k])  # type: ignore[arg-type,return-value]
+    return out
+
+
+def members_of(frame: pd.DataFrame) -> list[str]:
+    """Member names that have probability columns in a ranked frame."""
+    return sorted(c.removesuffix("_p_neg") for c in frame.columns if c.endswith("_p_neg"))

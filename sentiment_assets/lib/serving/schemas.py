@@ -1,0 +1,266 @@
+"""Request and response bodies of the serving API; their constraints are the input validation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_TEXT_CHARS = 2_000
+"""Longest text accepted; the models only read the head of a post anyway."""
+MAX_BATCH = 128
+"""Most texts one /predict call may carry."""
+
+Label = Literal["부정", "중립", "긍정"]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are a client mistake worth a 422, and blank strings are empty strings.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PredictRequest(_Strict):
+    """One text or a batch of texts; exactly one of the two."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"text": "이번 패치 보스 보상 너무 좋다"}, {"texts": ["노잼", "괜찮네요"]}]
+        },
+    )
+
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
+    texts: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("give exactly one of `text` or `texts`")
+        for t in self.texts or []:
+            if not t.strip():
+                raise ValueError("texts must not contain empty strings")
+            if len(t) > MAX_TEXT_CHARS:
+                raise ValueError(f"each text may hold at most {MAX_TEXT_CHARS} characters")
+        return self
+
+    def all_texts(self) -> list[str]:
+        """The texts to score, in order."""
+        return [self.text] if self.text is not None else [t.strip() for t in self.texts or []]
+
+
+class MemberVote(BaseModel):
+    """One ensemble member's calibrated view of a text."""
+
+    label: Label
+    probabilities: dict[str, float]
+    agrees: bool = Field(description="Whether this member's label is the ensemble's label.")
+
+
+class Prediction(BaseModel):
+    """The ensemble's answer for one text."""
+
+    text: str
+    status: Literal["ok", "empty"] = Field(
+        description="`empty`: nothing was left after normalisation, so no label is given."
+    )
+    label: Label | None
+    confidence: float | None
+    disagreement: float | None
+    probabilities: dict[str, float] | None
+    members: dict[str, MemberVote]
+
+
+class PredictResponse(BaseModel):
+    """Predictions in request order and the model version that made them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_version": "20250101T000000000000Z",
+                    "predictions": [
+                        {
+                            "text": "이번 패치 보스 보상 너무 좋다",
+                            "status": "ok",
+                            "label": "긍정",
+                            "confidence": 0.83,
+                            "disagreement": 0.12,
+                            "probabilities": {"부정": 0.05, "중립": 0.12, "긍정": 0.83},
+                            "members": {},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    model_version: str
+    predictions: list[Prediction]
+
+
+class FeedbackRequest(_Strict):
+    """A correction: the right label for a free text or for a crawled post."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "이번 패치 보스 보상 너무 좋다",
+                    "new_label": "긍정",
+                    "old_label": "부정",
+                    "reviewer": "alice",
+                    "idempotency_key": "8f14e45f-ceea-467f-a0e6-7d1b3c9e2a10",
+                },
+                {
+                    "board_id": 2294,
+                    "post_id": 123456,
+                    "new_label": "부정",
+                    "reviewer": "bob",
+                    "comment": "sarcasm",
+                    "idempotency_key": "c9f0f895-fb98-4b91-9c5b-12d43f0b8a11",
+                },
+            ]
+        },
+    )
+
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
+    board_id: int | None = Field(default=None, ge=0)
+    post_id: int | None = Field(default=None, ge=0)
+    new_label: Label
+    old_label: Label | None = Field(
+        default=None,
+        description="The label being corrected; for a text without one, the champion's.",
+    )
+    model_version: str | None = Field(default=None, max_length=100)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    reviewer: str = Field(min_length=1, max_length=100)
+    comment: str | None = Field(default=None, max_length=1_000)
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Client-chosen; a retry with the same key returns the first stored row.",
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> Self:
+        has_post = self.board_id is not None and self.post_id is not None
+        if self.text is None and not has_post:
+            raise ValueError("give `text`, or both `board_id` and `post_id`")
+        if (self.board_id is None) != (self.post_id is None):
+            raise ValueError("`board_id` and `post_id` go together")
+        return self
+
+
+class FeedbackOut(BaseModel):
+    """A stored correction."""
+
+    id: int
+    created: bool = Field(description="False when this was a replay of an earlier key.")
+    text: str | None
+    board_id: int | None
+    post_id: int | None
+    old_label: str | None
+    new_label: str
+    reviewer: str
+    comment: str | None
+    model_version: str | None
+    confidence: float | None
+    source: str
+    created_at: str
+
+
+class ReviewRequest(_Strict):
+    """A reviewer's decision on a queued post: accept the model's label or correct it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "board_id": 2294,
+                    "post_id": 123456,
+                    "decision": "correct",
+                    "corrected_label": "중립",
+                    "reviewer": "alice",
+                    "idempotency_key": "45c48cce-2e2d-4fbd-a1b4-3f2e8e1d7c12",
+                }
+            ]
+        },
+    )
+
+    board_id: int = Field(ge=0)
+    post_id: int = Field(ge=0)
+    decision: Literal["accept", "correct"]
+    corrected_label: Label | None = None
+    reviewer: str = Field(min_length=1, max_length=100)
+    comment: str | None = Field(default=None, max_length=1_000)
+    idempotency_key: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _label_matches_decision(self) -> Self:
+        if self.decision == "correct" and self.corrected_label is None:
+            raise ValueError("a correction needs `corrected_label`")
+        return self
+
+
+class ReviewOut(BaseModel):
+    """The post's review state after the decision."""
+
+    board_id: int
+    post_id: int
+    reviewed: bool
+    decision: str
+    label: str
+    reviewer: str
+    feedback_id: int | None
+    reviewed_at: str
+    created: bool
+
+
+class QueueItem(BaseModel):
+    """One post to review, with why it ranks where it does."""
+
+    board_id: int
+    post_id: int
+    title: str | None = None
+    board_name: str | None = None
+    job: str | None = None
+    posted_at: datetime | None = None
+    label: Label
+    confidence: float
+    disagreement: float
+    label_error: float
+    score: float = Field(description="uncertainty + disagreement + label_error, higher first")
+    probabilities: dict[str, float]
+    member_labels: dict[str, str]
+    reviewed: bool
+
+
+class ReviewQueue(BaseModel):
+    """The ranked queue and review progress over every post matching the filters."""
+
+    model_version: str | None
+    total: int
+    reviewed: int
+    items: list[QueueItem]
+
+
+class Health(BaseModel):
+    """Liveness plus what is being served."""
+
+    status: Literal["ok"]
+    model_version: str | None
+    model_error: str | None
+    feedback_rows: int
+    unconsumed_feedback: int
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a human-readable reason."""
+
+    detail: str | list[dict[str, object]]

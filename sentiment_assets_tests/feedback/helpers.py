@@ -1,0 +1,122 @@
+"""Small real artifacts for the people-in-the-loop tests: a trained ensemble, lake tables, a
+live uvicorn server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import uvicorn
+from fastapi import FastAPI
+
+from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.models.base import LabeledTexts, Manifest, new_version, save_version
+from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
+from sentiment_assets.lib.models.lexicon import Lexicon
+
+TOKEN = "test-token-123"
+
+_TRAIN = [
+    ("보스 보상 너무 좋다 최고", 2),
+    ("이번 패치 진짜 좋다 재밌다", 2),
+    ("직업 밸런스 좋다 만족", 2),
+    ("버그 너무 많다 최악", 0),
+    ("서버 렉 최악 짜증", 0),
+    ("확률 너무 낮다 짜증 최악", 0),
+    ("오늘 점검 몇 시까지", 1),
+    ("이벤트 일정 언제 나오나", 1),
+    ("점검 일정 공지 확인", 1),
+]
+
+
+def train_ensemble(models_root: Path) -> str:
+    """Save a lexicon and a one-member ensemble over it; returns the ensemble version."""
+    texts = [t for t, _ in _TRAIN] * 2
+    labels = np.array([y for _, y in _TRAIN] * 2)
+    lexicon = Lexicon.fit(LabeledTexts(texts, labels), min_count=1)
+    lexicon_version = new_version()
+    save_version(
+        lexicon,
+        models_root,
+        Manifest("lexicon", lexicon_version, vocabulary_hash=lexicon.vocabulary_hash()),
+    )
+    version = new_version()
+    refs = {"lexicon": MemberRef(lexicon_version, lexicon.vocabulary_hash(), 1.0, 1.0)}
+    save_version(Ensemble({"lexicon": lexicon}, refs, 1.0), models_root, Manifest(NAME, version))
+    return version
+
+
+def write_predictions(
+    lake: Lakehouse, version: str, rows: list[tuple[int, int, str, float]]
+) -> None:
+    """Write `ensemble_predictions` rows (board_id, post_id, label, confidence) for `version`."""
+    records = []
+    for board_id, post_id, label, confidence in rows:
+        rest = (1.0 - confidence) / 2
+        probs = {"부정": rest, "중립": rest, "긍정": rest} | {label: confidence}
+        records.append(
+            {
+                "board_id": board_id,
+                "post_id": post_id,
+                "model_version": version,
+                "p_neg": probs["부정"],
+                "p_neu": probs["중립"],
+                "p_pos": probs["긍정"],
+                "lexicon_p_neg": probs["부정"],
+                "lexicon_p_neu": probs["중립"],
+                "lexicon_p_pos": probs["긍정"],
+                "label": label,
+                "confidence": confidence,
+                "disagreement": 0.1,
+                "status": "ok",
+            }
+        )
+    lake.append("ensemble_predictions", pd.DataFrame(records), key=("board_id", "post_id"))
+
+
+def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
+    """Write `raw_posts` rows (board_id, post_id, job, posted_at ISO date)."""
+    frame = pd.DataFrame(
+        [
+            {
+                "board_id": b,
+                "post_id": p,
+                "board_name": f"board {b}",
+                "job_group": "전사",
+                "category": job,
+                "job": job,
+                "title": f"글 {p}",
+                "body": "본문",
+                "posted_at": pd.Timestamp(day),
+                "url": f"https://example.invalid/{b}/{p}",
+            }
+            for b, p, job, day in rows
+        ]
+    )
+    lake.append("raw_posts", frame, key=("board_id", "post_id"))
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run `app` under uvicorn on a free 127.0.0.1 port; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
