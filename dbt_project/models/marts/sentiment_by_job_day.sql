@@ -1,0 +1,2 @@
+-- one row per job per day
+{{ sentiment_counts(['job_group', 'job'], 'day') }}

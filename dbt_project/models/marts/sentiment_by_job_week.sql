@@ -1,0 +1,2 @@
+-- one row per job per week
+{{ sentiment_counts(['job_group', 'job'], 'week') }}

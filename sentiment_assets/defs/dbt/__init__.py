@@ -1,0 +1,1 @@
+"""Marts: dbt models over the lakehouse, post keywords, and the readers' export."""
