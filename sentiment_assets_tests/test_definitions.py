@@ -13,9 +13,22 @@ EXPECTED_ASSETS = {
     "lexicon_model": ("training", None),
     "ensemble_model": ("training", None),
     "ensemble_predictions": ("ensemble", "lakehouse"),
+    "post_keywords": ("marts", "lakehouse"),
+    "marts_export": ("marts", None),
+    # dbt models are one multi-asset: its op runs in the lakehouse pool, since dbt writes the lake
+    "stg_lake__raw_posts": ("marts", "lakehouse"),
+    "int_post_sentiment": ("marts", "lakehouse"),
+    "sentiment_by_job_week": ("marts", "lakehouse"),
+    "model_quality": ("marts", "lakehouse"),
 }
 # Assets that write the lakehouse must run in its single-writer pool.
-LAKE_WRITERS = {"lakehouse_inventory", "base_corpus", "ensemble_predictions"}
+LAKE_WRITERS = {
+    "lakehouse_inventory",
+    "base_corpus",
+    "ensemble_predictions",
+    "post_keywords",
+    "sentiment_by_job_week",
+}
 
 
 def _graph() -> dg.Definitions:
