@@ -9,6 +9,8 @@ from sentiment_assets.definitions import defs
 # Asset -> (group, pool). Grows with every capability; a missing or renamed asset fails here.
 EXPECTED_ASSETS = {
     "lakehouse_inventory": ("lakehouse", "lakehouse"),
+    "raw_chunks": ("labeling", "lakehouse"),
+    "labeled_chunks": ("labeling", "lakehouse"),
     "base_corpus": ("corpus", "lakehouse"),
     "lexicon_model": ("training", None),
     "ensemble_model": ("training", None),
@@ -20,14 +22,18 @@ EXPECTED_ASSETS = {
     "int_post_sentiment": ("marts", "lakehouse"),
     "sentiment_by_job_week": ("marts", "lakehouse"),
     "model_quality": ("marts", "lakehouse"),
+    "feedback": ("feedback", "lakehouse"),
 }
 # Assets that write the lakehouse must run in its single-writer pool.
 LAKE_WRITERS = {
     "lakehouse_inventory",
+    "raw_chunks",
+    "labeled_chunks",
     "base_corpus",
     "ensemble_predictions",
     "post_keywords",
     "sentiment_by_job_week",
+    "feedback",
 }
 
 

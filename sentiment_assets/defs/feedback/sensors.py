@@ -1,0 +1,48 @@
+"""`feedback_sensor`: enough new corrections launch retraining with them mixed in."""
+
+import json
+
+import dagster as dg
+
+from sentiment_assets.defs.feedback.resources import FeedbackStoreResource
+
+feedback_job = dg.define_asset_job(
+    "feedback_job",
+    selection=dg.AssetSelection.assets("feedback").downstream(),
+    description="Ingest a batch of corrections and retrain everything downstream of them.",
+)
+
+
+def _cursor(raw: str | None) -> int:
+    return int(json.loads(raw)["max_feedback_id"]) if raw else 0
+
+
+@dg.sensor(job=feedback_job, minimum_interval_seconds=60)
+def feedback_sensor(
+    context: dg.SensorEvaluationContext, feedback_store: FeedbackStoreResource
+) -> dg.SensorResult | dg.SkipReason:
+    """Launch `feedback_job` once per batch of `retrain_threshold` unconsumed corrections.
+
+    Reads only the SQLite feedback store (one indexed count), never the lake. The run key is
+    the highest correction id in the batch, so a re-evaluated tick cannot launch the same batch
+    twice; the cursor (JSON, highest id launched) makes the next batch count only newer rows.
+    """
+    after = _cursor(context.cursor)
+    if not feedback_store.file().exists():
+        return dg.SkipReason("no feedback store yet: nobody has sent a correction")
+    count, max_id = feedback_store.get().unconsumed_summary(after_id=after)
+    threshold = feedback_store.retrain_threshold
+    if count < threshold:
+        return dg.SkipReason(
+            f"{count} unconsumed corrections after id {after}; retraining needs {threshold}"
+        )
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"feedback-{max_id}",
+                run_config={"ops": {"feedback": {"config": {"up_to_id": max_id}}}},
+                tags={"feedback/max_id": str(max_id), "feedback/rows": str(count)},
+            )
+        ],
+        cursor=json.dumps({"max_feedback_id": max_id}),
+    )
