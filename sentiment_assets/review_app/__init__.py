@@ -1,0 +1,1 @@
+"""The Streamlit review app; `app.py` is the script `sentiment review-app` runs."""
