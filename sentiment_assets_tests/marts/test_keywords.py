@@ -35,7 +35,7 @@ def test_post_keywords_are_distinct_nouns_without_stopwords() -> None:
 
 
 def test_post_keywords_of_no_posts_is_an_empty_typed_frame() -> None:
-    found = post_keywords(pd.DataFrame(columns=["board_id", "post_id", "title", "body"]))
+    found = post_keywords(pd.DataFrame(columns=pd.Index(["board_id", "post_id", "title", "body"])))
     assert found.empty
     assert list(found.columns) == ["board_id", "post_id", "keyword"]
 
