@@ -11,8 +11,6 @@ EXPECTED_ASSETS = {
     "lakehouse_inventory": ("lakehouse", "lakehouse"),
     "raw_chunks": ("labeling", "lakehouse"),
     "labeled_chunks": ("labeling", "lakehouse"),
-    "raw_chunks": ("labeling", "lakehouse"),
-    "labeled_chunks": ("labeling", "lakehouse"),
     "base_corpus": ("corpus", "lakehouse"),
     "lexicon_model": ("training", None),
     "ensemble_model": ("training", None),
@@ -29,8 +27,6 @@ EXPECTED_ASSETS = {
 # Assets that write the lakehouse must run in its single-writer pool.
 LAKE_WRITERS = {
     "lakehouse_inventory",
-    "raw_chunks",
-    "labeled_chunks",
     "raw_chunks",
     "labeled_chunks",
     "base_corpus",
