@@ -9,6 +9,7 @@ from sentiment_assets.definitions import defs
 # Asset -> (group, pool). Grows with every capability; a missing or renamed asset fails here.
 EXPECTED_ASSETS = {
     "lakehouse_inventory": ("lakehouse", "lakehouse"),
+    "raw_posts": ("crawl", "lakehouse"),
     "raw_chunks": ("labeling", "lakehouse"),
     "labeled_chunks": ("labeling", "lakehouse"),
     "base_corpus": ("corpus", "lakehouse"),
@@ -27,6 +28,7 @@ EXPECTED_ASSETS = {
 # Assets that write the lakehouse must run in its single-writer pool.
 LAKE_WRITERS = {
     "lakehouse_inventory",
+    "raw_posts",
     "raw_chunks",
     "labeled_chunks",
     "base_corpus",
