@@ -66,6 +66,8 @@ class FakeModel:
     """Shared behaviour of both protocol servers."""
 
     latency_s: float = 0.0
+    latency_per_post_s: float = 0.0
+    """Added per post asked about, as a real model spends longer writing a longer answer."""
     slow_s: float = 1.0
     retry_after_s: float = 0.05
     script: deque[str] = field(default_factory=deque)
@@ -205,8 +207,8 @@ class _Protocol:
             posts = []
         model.record(Seen(handler.path, body, dict(handler.headers.items()), posts))
         behaviour = model.next_behaviour()
-        if model.latency_s:
-            time.sleep(model.latency_s)
+        if model.latency_s or model.latency_per_post_s:
+            time.sleep(model.latency_s + model.latency_per_post_s * len(posts))
         if behaviour == "rate_limit":
             self.error(handler, 429, model)
             return
