@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from sentiment_assets.lib.settings import Paths
 
     try:
-        frame = read_table(args.input)
+        frame = read_table(args.input, text_columns=(args.text_column,))
         if args.text_column not in frame.columns:
             raise TableFormatError(
                 f"{args.input} has no column {args.text_column!r} (columns: {list(frame.columns)})"

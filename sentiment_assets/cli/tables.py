@@ -23,14 +23,18 @@ def _format(path: Path) -> str:
     return suffix
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """The rows of a CSV, Parquet or JSONL file, in file order."""
+def read_table(path: Path, *, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of a CSV, Parquet or JSONL file, in file order.
+
+    CSV cells of `text_columns` are read verbatim: a review that says "NA" or "null" stays text
+    instead of turning into a missing value.
+    """
     suffix = _format(path)
     if not path.is_file():
         raise TableFormatError(f"{path} does not exist")
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, keep_default_na=False, na_values=[])
+            return pd.read_csv(path, converters=dict.fromkeys(text_columns, str))
         if suffix == ".parquet":
             return pd.read_parquet(path)
         lines = path.read_text(encoding="utf-8").splitlines()
