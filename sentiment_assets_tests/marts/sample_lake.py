@@ -82,9 +82,13 @@ def ensemble_predictions(posts: pd.DataFrame, versions: tuple[str, ...]) -> pd.D
                     "label": label,
                     "confidence": confidence,
                     "disagreement": 0.1 * (i % 3),
-                    "predicted_at": BASE + timedelta(days=20 + v, seconds=i),
+                    "member_probabilities": "{}",
+                    "status": "ok",
+                    "scored_at": pd.Timestamp(BASE + timedelta(days=20 + v, seconds=i), tz="UTC"),
                 }
             )
+    # A post with no text: recorded, but with no label to count.
+    rows.append({**rows[0], "model_version": "v0", "label": None, "status": "empty"})
     return pd.DataFrame(rows)
 
 
@@ -110,40 +114,38 @@ def labeled_chunks(posts: pd.DataFrame) -> pd.DataFrame:
                 "cost_usd": 0.0001 * i if i % 2 else None,
                 "status": status,
                 "is_weak": i % 11 == 0,
-                "labeled_at": BASE + timedelta(days=15, minutes=i),
+                "labeled_at": pd.Timestamp(BASE + timedelta(days=15, minutes=i), tz="UTC"),
             }
         )
     return pd.DataFrame(rows)
 
 
 def feedback(posts: pd.DataFrame) -> pd.DataFrame:
-    """A few corrections (one free-text row, one already consumed by a training run)."""
+    """A few corrections, one of them on free text (no post)."""
     picks = posts.iloc[[0, 1, 2]]
     rows = [
         {
-            "id": f"fb-{i}",
+            "feedback_id": i + 1,
             "board_id": board_id,
             "post_id": post_id,
             "text": None,
             "old_label": "중립",
             "new_label": LABELS[i],
             "reviewer": f"reviewer{i % 2}",
-            "created_at": BASE + timedelta(days=21, hours=i),
-            "consumed_by": "run-1" if i == 0 else None,
+            "created_at": pd.Timestamp(BASE + timedelta(days=21, hours=i), tz="UTC"),
         }
         for i, (board_id, post_id) in enumerate(_keys(picks))
     ]
     rows.append(
         {
-            "id": "fb-free",
+            "feedback_id": 99,
             "board_id": None,
             "post_id": None,
             "text": "자유 문장",
             "old_label": None,
             "new_label": "긍정",
             "reviewer": "reviewer0",
-            "created_at": BASE + timedelta(days=22),
-            "consumed_by": None,
+            "created_at": pd.Timestamp(BASE + timedelta(days=22), tz="UTC"),
         }
     )
     return pd.DataFrame(rows).astype({"board_id": "Int32", "post_id": "Int64"})

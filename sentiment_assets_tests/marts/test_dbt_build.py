@@ -77,7 +77,13 @@ def test_dbt_build_alone_passes_with_an_absent_source_and_fails_on_bad_labels(
         assert versions["model_version"].tolist() == ["v1", "v2"]
 
     bad = pd.DataFrame(
-        {"board_id": [101], "post_id": [1000], "model_version": ["v9"], "label": ["좋음"]}
+        {
+            "board_id": [101],
+            "post_id": [1000],
+            "model_version": ["v9"],
+            "label": ["좋음"],
+            "status": ["ok"],
+        }
     )
     lakehouse.append("ensemble_predictions", bad)
     failed = _dbt(["build", "--select", "stg_lake__ensemble_predictions"], warehouse, tmp_path)

@@ -1,14 +1,15 @@
--- one row per human correction; post_id is null for free text
+-- one row per human correction; post_id is null for free text. which training run consumed a
+-- correction lives in the feedback store, not in the lake.
 with source as (
     {{ lake_source('feedback', {
-        'id': 'varchar', 'board_id': 'integer', 'post_id': 'bigint', 'text': 'varchar',
+        'feedback_id': 'varchar', 'board_id': 'integer', 'post_id': 'bigint', 'text': 'varchar',
         'old_label': 'varchar', 'new_label': 'varchar', 'reviewer': 'varchar',
-        'created_at': 'timestamp', 'consumed_by': 'varchar'
+        'created_at': 'timestamp'
     }) }}
 )
 
 select
-    id as feedback_id,
+    feedback_id,
     board_id,
     post_id,
     text,
@@ -16,7 +17,5 @@ select
     new_label,
     reviewer,
     created_at,
-    cast(created_at + interval 9 hour as date) as created_day,
-    consumed_by,
-    consumed_by is not null as is_consumed
+    cast(created_at + interval 9 hour as date) as created_day
 from source
