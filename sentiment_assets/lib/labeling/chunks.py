@@ -36,7 +36,7 @@ create table if not exists lake.raw_chunks (
     crawled_at timestamp,
     chunk_size integer,
     is_partial boolean,
-    chunked_at timestamptz
+    chunked_at timestamp
 )
 """
 
@@ -66,11 +66,16 @@ create table if not exists lake.labeled_chunks (
     error varchar,
     injection_suspected boolean,
     text_hash varchar,
-    labeled_at timestamptz
+    labeled_at timestamp
 )
 """
 
 _ORDER = "crawled_at, board_id, post_id"
+
+
+def _utc_now() -> datetime:
+    # Naive UTC, like every timestamp in the lake (see lib/crawl/records.py).
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ def freeze_chunks(
     posts = posts.iloc[:take].reset_index(drop=True)
     last_seq = lake.query(f"select coalesce(max(chunk_seq), 0) as s from lake.{RAW_CHUNKS}")
     seq0 = int(last_seq["s"].iloc[0])
-    stamp = pd.Timestamp(now or datetime.now(UTC))
+    stamp = pd.Timestamp(now or _utc_now())
     texts = [post_text(t, b) for t, b in zip(posts["title"], posts["body"], strict=True)]
     index = pd.RangeIndex(len(posts))
     frame = pd.DataFrame(
@@ -237,7 +242,7 @@ def attempts_frame(
     labeled_at: datetime | None = None,
 ) -> pd.DataFrame:
     """labeled_chunks rows for `attempts`; `posts` maps a key to (chunk_id, board_id, post_id)."""
-    stamp = pd.Timestamp(labeled_at or datetime.now(UTC))
+    stamp = pd.Timestamp(labeled_at or _utc_now())
     records = []
     for a in attempts:
         chunk_id, board_id, post_id = posts[a.key]
