@@ -70,6 +70,8 @@ class FakeModel:
     """Added per post asked about, as a real model spends longer writing a longer answer."""
     slow_s: float = 1.0
     retry_after_s: float = 0.05
+    required_key: str | None = None
+    """When set, a request without this key is refused with 401."""
     script: deque[str] = field(default_factory=deque)
     seen: list[Seen] = field(default_factory=list)
     max_in_flight: int = 0
@@ -193,6 +195,9 @@ class _Protocol:
     def wants_json_schema(self, body: dict[str, Any]) -> bool:
         return False
 
+    def key(self, handler: _Handler) -> str | None:
+        raise NotImplementedError
+
     def ok(self, handler: _Handler, body: dict[str, Any], text: str) -> None:
         raise NotImplementedError
 
@@ -206,6 +211,9 @@ class _Protocol:
         except ValueError:
             posts = []
         model.record(Seen(handler.path, body, dict(handler.headers.items()), posts))
+        if model.required_key is not None and self.key(handler) != model.required_key:
+            handler._send(401, {"error": {"code": 401, "message": "invalid api key"}})
+            return
         behaviour = model.next_behaviour()
         if model.latency_s or model.latency_per_post_s:
             time.sleep(model.latency_s + model.latency_per_post_s * len(posts))
@@ -229,6 +237,9 @@ class _OpenAI(_Protocol):
 
     def wants_json_schema(self, body: dict[str, Any]) -> bool:
         return (body.get("response_format") or {}).get("type") == "json_schema"
+
+    def key(self, handler: _Handler) -> str | None:
+        return (handler.headers.get("Authorization") or "").removeprefix("Bearer ") or None
 
     def ok(self, handler: _Handler, body: dict[str, Any], text: str) -> None:
         prompt = "".join(m["content"] for m in body["messages"])
@@ -261,6 +272,9 @@ class _OpenAI(_Protocol):
 
 
 class _Gemini(_Protocol):
+    def key(self, handler: _Handler) -> str | None:
+        return handler.headers.get("x-goog-api-key")
+
     def user_text(self, body: dict[str, Any]) -> str:
         return "".join(p.get("text", "") for c in body["contents"] for p in c["parts"])
 

@@ -155,6 +155,20 @@ def test_5xx_is_retried_then_recorded_as_failed_with_its_body(
     )
 
 
+def test_a_refused_key_fails_at_once_without_retries(
+    openai_server: FakeLlmServer, tmp_path: Path
+) -> None:
+    openai_server.model.required_key = "sk-right"
+    result = labeler(openai_server, tmp_path, batch_size=6, api_key="sk-wrong").label(POSTS)
+    assert len(openai_server.model.seen) == 1 and result.summary.http_retries == 0
+    assert {a.status for a in result.attempts} == {"failed"}
+    assert all(
+        "HTTP 401" in (a.error or "") and "(not retryable)" in (a.error or "")
+        for a in result.attempts
+    )
+    assert all("sk-wrong" not in str(a.as_row()) for a in result.attempts)
+
+
 def test_timeouts_are_retried_then_recorded_as_failed(
     openai_server: FakeLlmServer, tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ from sentiment_assets.lib.labeling.costs import Price
 from sentiment_assets.lib.labeling.errors import ProviderError
 from sentiment_assets.lib.labeling.prompt import (
     PROMPT_VERSION,
+    LabelRequest,
     build_request,
     looks_like_instruction,
 )
@@ -194,9 +195,8 @@ class LlmLabeler:
             cost_usd=0.0,
         )
 
-    def _send(self, batch: _Batch) -> tuple[ProviderAnswer, float, str]:
-        request = build_request(batch.posts)
-        max_tokens = OUTPUT_TOKENS_OVERHEAD + OUTPUT_TOKENS_PER_POST * len(batch.posts)
+    def _send(self, request: LabelRequest) -> tuple[ProviderAnswer, float]:
+        max_tokens = OUTPUT_TOKENS_OVERHEAD + OUTPUT_TOKENS_PER_POST * len(request.posts)
 
         def count_request() -> None:
             self.budget.acquire_request()
@@ -218,13 +218,14 @@ class LlmLabeler:
         )
         latency_ms = (time.perf_counter() - started) * 1000.0
         self.budget.add_tokens(answer.tokens_in + answer.tokens_out)
-        return answer, latency_ms, request.user
+        return answer, latency_ms
 
     def _run_batch(self, batch: _Batch) -> tuple[list[LabelAttempt], list[_Batch]]:
         request_id = uuid.uuid4().hex[:16]
         n = len(batch.posts)
+        request = build_request(batch.posts)
         try:
-            answer, latency_ms, _ = self._send(batch)
+            answer, latency_ms = self._send(request)
         except BudgetExhaustedError as exc:
             rows = [
                 self._attempt(p, batch.attempt, status="failed", error=str(exc), batch_size=n)
@@ -237,7 +238,12 @@ class LlmLabeler:
                     p,
                     batch.attempt,
                     status="failed",
-                    error=f"{exc} (after {self.settings.retry.max_retries} retries at most)",
+                    error=str(exc)
+                    + (
+                        f" (still failing after {self.settings.retry.max_retries} retries)"
+                        if exc.retryable
+                        else " (not retryable)"
+                    ),
                     raw_response=exc.body,
                     request_id=request_id,
                     batch_size=n,
@@ -245,7 +251,7 @@ class LlmLabeler:
                 for p in batch.posts
             ]
             return rows, []
-        ids = [f"p{i}" for i in range(1, n + 1)]
+        ids = request.ids
         check = check_answer(answer.text, ids)
         ins, outs = _shares(answer.tokens_in, n), _shares(answer.tokens_out, n)
         rows: list[LabelAttempt] = []
