@@ -9,6 +9,7 @@ import dagster as dg
 from sentiment_assets.defs.labeling.assets import labeled_chunks, raw_chunks
 from sentiment_assets.defs.labeling.resources import LlmResource
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
+from sentiment_assets.lib.labeling.chunks import freeze_chunks
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.text.normalize import post_text
 from sentiment_assets_tests.labeling import keyword_model
@@ -50,43 +51,48 @@ def failure_message(result: dg.ExecuteInProcessResult) -> str:
     return " ".join(str(e.event_specific_data) for e in result.get_step_failure_events())
 
 
-def test_raw_chunks_freezes_full_chunks_and_flush_freezes_the_rest(lakehouse: Lakehouse) -> None:
+def test_freezing_takes_full_chunks_in_arrival_order_and_flush_takes_the_rest(
+    lakehouse: Lakehouse,
+) -> None:
     add_raw_posts(lakehouse, 25)
-    res = resources(lakehouse)
-    first = dg.materialize([raw_chunks], resources=res, run_config=chunk_config(10, False))
-    assert metadata(first, "raw_chunks") | {"chunk_ids": None} == {
-        "chunks_frozen": 2,
-        "posts_chunked": 20,
-        "chunk_ids": None,
-        "last_boundary": "chunk-through-2294-20",
-        "partial_chunks": 0,
-        "posts_left_unchunked": 5,
-        "threshold": 10,
-    }
-    again = dg.materialize([raw_chunks], resources=res, run_config=chunk_config(10, False))
-    assert metadata(again, "raw_chunks")["chunks_frozen"] == 0
-    add_raw_posts(lakehouse, 7, start=26)
-    dg.materialize([raw_chunks], resources=res, run_config=chunk_config(10, False))
-    flushed = dg.materialize([raw_chunks], resources=res, run_config=chunk_config(10, True))
-    assert metadata(flushed, "raw_chunks")["partial_chunks"] == 1
     with lakehouse.session() as lake:
+        first = freeze_chunks(lake, threshold=10, flush=False)
+        assert [(c.chunk_id, c.size, c.last, c.is_partial) for c in first] == [
+            ("chunk-000001", 10, (2294, 10), False),
+            ("chunk-000002", 10, (2294, 20), False),
+        ]
+        assert freeze_chunks(lake, threshold=10, flush=False) == []  # 5 waiting: no chunk
+    add_raw_posts(lakehouse, 7, start=26)
+    with lakehouse.session() as lake:
+        assert [c.size for c in freeze_chunks(lake, threshold=10, flush=False)] == [10]
+        flushed = freeze_chunks(lake, threshold=10, flush=True)
+        assert [(c.chunk_id, c.size, c.is_partial) for c in flushed] == [("chunk-000004", 2, True)]
         chunks = lake.query(
             "select c.*, p.title, p.body from lake.raw_chunks c join lake.raw_posts p "
             "using (board_id, post_id) order by chunk_seq, position"
         )
     assert chunks["post_id"].tolist() == list(range(1, 33))  # every post exactly once, in order
-    sizes = chunks.groupby("chunk_id")["post_id"].count().to_dict()
-    assert sizes == {
-        "chunk-000001": 10,
-        "chunk-000002": 10,
-        "chunk-000003": 10,
-        "chunk-000004": 2,
-    }
     assert chunks["position"].tolist()[:3] == [1, 2, 3]
     assert chunks["is_partial"].tolist() == [False] * 30 + [True] * 2
     assert chunks["text"].tolist() == [
         post_text(t, b) for t, b in zip(chunks["title"], chunks["body"], strict=True)
     ]
+
+
+def test_raw_chunks_asset_reports_what_it_froze(lakehouse: Lakehouse) -> None:
+    add_raw_posts(lakehouse, 25)
+    result = dg.materialize(
+        [raw_chunks], resources=resources(lakehouse), run_config=chunk_config(10, False)
+    )
+    assert metadata(result, "raw_chunks") == {
+        "chunks_frozen": 2,
+        "posts_chunked": 20,
+        "chunk_ids": ["chunk-000001", "chunk-000002"],
+        "last_boundary": "chunk-through-2294-20",
+        "partial_chunks": 0,
+        "posts_left_unchunked": 5,
+        "threshold": 10,
+    }
 
 
 def test_labeling_chunks_against_an_openai_server_then_a_rerun_makes_no_calls(
