@@ -65,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay.add_argument(
         "--new-post-every", type=float, default=20.0, help="seconds between new posts"
     )
+    replay.add_argument(
+        "--max-posts", type=int, default=20000, help="stop adding posts at this many"
+    )
     replay.add_argument("--page-size", type=int, default=25, help="rows per list page")
     replay.add_argument("--pages", type=Path, help="serve a folder saved by crawl --save-pages")
     replay.set_defaults(handler=run_replay_command)
@@ -133,6 +136,7 @@ def run_replay_command(args: argparse.Namespace) -> int:
                 initial_posts=args.posts,
                 seed=args.seed,
                 new_post_every_s=args.new_post_every,
+                max_posts=args.max_posts,
                 page_size=args.page_size,
             )
         )

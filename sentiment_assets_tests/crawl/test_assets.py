@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.crawl.boards import DEFAULT_BOARDS
 from sentiment_assets.lib.crawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
 from sentiment_assets.lib.crawl.replay.sources import SyntheticSite
+from sentiment_assets.lib.crawl.run import REPLAY_EPOCH_FILE, CrawlOptions, crawl_into_jsonl
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets_tests.crawl.conftest import Faults, lake_rows
 
@@ -27,7 +29,9 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 def test_materialize_raw_posts_from_the_replay_site(lakehouse: Lakehouse) -> None:
     resources = {
         "lakehouse": LakehouseResource(path=str(lakehouse.root)),
-        "inven": InvenCrawlerResource(replay_posts=80, boards="2294,2295,5974"),
+        "inven": InvenCrawlerResource(
+            replay_posts=80, boards="2294,2295,5974", replay_new_post_every_s=1e6
+        ),
     }
     result = dg.materialize([raw_posts], resources=resources)
     assert result.success
@@ -53,6 +57,19 @@ def test_materialize_raw_posts_from_the_replay_site(lakehouse: Lakehouse) -> Non
 
     again = _metadata(dg.materialize([raw_posts], resources=resources))
     assert again["new_posts"] == 0 and again["dagster/row_count"] == stored
+
+
+def test_replay_site_grows_with_wall_time_since_its_epoch(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh"
+    options = CrawlOptions(boards="2294,2295,2296,2297,2298,5974", replay_posts=40)
+    output = tmp_path / "posts.jsonl"
+    first = crawl_into_jsonl(options, output, warehouse=warehouse)
+    epoch = datetime.fromisoformat((warehouse / REPLAY_EPOCH_FILE).read_text().strip())
+    assert first.new_posts == 40
+    # The site was first used 105 s ago: five more posts (one per 20 s) exist now.
+    (warehouse / REPLAY_EPOCH_FILE).write_text((epoch - timedelta(seconds=105)).isoformat())
+    second = crawl_into_jsonl(options, output, warehouse=warehouse)
+    assert second.new_posts == 5
 
 
 def test_direct_call_reports_page_errors_in_metadata(

@@ -400,3 +400,24 @@ def test_jsonl_with_a_damaged_middle_line_is_refused_untouched(tmp_path: Path) -
     with pytest.raises(ValueError, match="line 2 is not valid JSON"):
         JsonlSink(output)
     assert output.read_text() == content
+
+
+def test_a_parser_bug_on_one_page_is_recorded_not_raised(
+    server: ReplayServer, site: SyntheticSite, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sentiment_assets.lib.crawl import crawler, parser
+
+    odd = site.visible(2294)[3]
+    marker = f'articleDate">{odd.posted_at:%Y-%m-%d %H:%M}<'  # unique: posts are minutes apart
+
+    def parse_with_a_bug(page: str) -> parser.Article:
+        if marker in page:
+            raise IndexError("list index out of range")
+        return parser.parse_article(page)
+
+    monkeypatch.setattr(crawler, "parse_article", parse_with_a_bug)
+    report = store.crawl(server, "2294")
+    (error,) = store.errors()
+    assert error["error"] == "parser failure: IndexError: list index out of range"
+    assert marker.encode() in (store.root / error["saved_path"]).read_bytes()
+    assert report.new_posts == len(site.visible(2294)) - 1

@@ -150,3 +150,50 @@ def test_missing_robots_allows_and_broken_robots_forbids(
     faults.add(lambda r: ReplayResponse(500, b"") if r.path == "/robots.txt" else None)
     with PoliteClient(FAST) as client, pytest.raises(RobotsDisallowed, match="unreachable"):
         client.get(list_url(server.base_url, 2294, 1))
+
+
+def _redirect(to: str) -> ReplayResponse:
+    return ReplayResponse(302, b"", headers={"Location": to})
+
+
+def test_redirects_are_followed_through_the_delay_gate(
+    server: ReplayServer, site: SyntheticSite, faults: Faults
+):
+    post = site.visible(2294)[0].post_id
+    old = f"/board/powerbbs.php?come_idx=2294&l={post}"
+    new = f"/board/maple/2294/{post}"
+    faults.add(lambda r: _redirect(new) if r.path == "/board/powerbbs.php" else None)
+    with PoliteClient(replace(FAST, delay_s=0.2)) as client:
+        page = client.get(server.base_url + old)
+    assert page.url.endswith(f"/board/maple/2294/{post}") and "articleTitle" in page.text
+    hop, landing = server.served[-2:]
+    assert hop.status == 302 and landing.at - hop.at >= 0.2
+
+
+def test_redirect_loops_and_redirects_into_disallowed_paths_fail(
+    server: ReplayServer, site: SyntheticSite, faults: Faults
+):
+    site.robots_txt = "User-agent: *\nDisallow: /staff/\n"
+    faults.add(lambda r: _redirect("/loop") if r.path == "/loop" else None)
+    faults.add(lambda r: _redirect("/staff/secret") if r.path == "/moved" else None)
+    with PoliteClient(FAST) as client:
+        with pytest.raises(FetchError, match="more than 5 redirects"):
+            client.get(server.base_url + "/loop")
+        with pytest.raises(RobotsDisallowed):
+            client.get(server.base_url + "/moved")
+    assert len(server.served_matching("/loop")) == 6
+    assert server.served_matching("/staff") == []
+
+
+def test_robots_txt_behind_a_redirect_is_read(server: ReplayServer, faults: Faults):
+    faults.add(lambda r: _redirect("/real-robots.txt") if r.path == "/robots.txt" else None)
+    faults.add(
+        lambda r: (
+            ReplayResponse(200, b"User-agent: *\nDisallow: /board/maple/2295\n", "text/plain")
+            if r.path == "/real-robots.txt"
+            else None
+        )
+    )
+    with PoliteClient(FAST) as client:
+        assert not client.allowed(list_url(server.base_url, 2295, 1))
+        assert client.allowed(list_url(server.base_url, 2294, 1))

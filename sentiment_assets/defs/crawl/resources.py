@@ -44,6 +44,12 @@ class InvenCrawlerResource(dg.ConfigurableResource):
         "warehouse folder (.crawl_author_salt), created on first use.",
     )
     replay_posts: int = Field(default=360, description="Posts on the replay site at start.")
+    replay_new_post_every_s: float = Field(
+        default=20.0,
+        description="The replay site gains a post this often (wall time since its first use "
+        "in this warehouse), so scheduled crawls find new posts.",
+    )
+    replay_max_posts: int = Field(default=3000, description="The replay site stops growing here.")
 
     def options(self) -> CrawlOptions:
         """The crawl options this resource describes."""
@@ -61,6 +67,8 @@ class InvenCrawlerResource(dg.ConfigurableResource):
             user_agent=self.user_agent,
             author_salt=self.author_salt,
             replay_posts=self.replay_posts,
+            replay_new_post_every_s=self.replay_new_post_every_s,
+            replay_max_posts=self.replay_max_posts,
         )
 
 

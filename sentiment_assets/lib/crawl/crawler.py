@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sentiment_assets.lib.crawl.archive import PageArchive
 from sentiment_assets.lib.crawl.boards import BoardSpec, clean_category, job_for
@@ -39,6 +39,8 @@ from sentiment_assets.lib.crawl.records import (
 )
 from sentiment_assets.lib.crawl.sinks import CrawlSink, save_page_copy
 from sentiment_assets.lib.crawl.urls import article_url, comments_form, comments_url, list_url
+
+T = TypeVar("T")
 
 COMPLETE_STOPS = frozenset({"reached_cursor", "end_of_list", "max_pages"})
 """Stop reasons after which the board's cursor may move; the others leave work for next run."""
@@ -210,10 +212,8 @@ class Crawler:
                 self.archive.save(
                     self.archive.list_path(board_id, page_number, spec.view), page.content
                 )
-            try:
-                listing = parse_list_page(page.text)
-            except ParseError as exc:
-                self._record_parse_failure(page, "list", board_id, f"p{page_number}", exc)
+            listing = self._parse(parse_list_page, page, "list", board_id, f"p{page_number}")
+            if listing is None:
                 report.stop = "list_error"
                 break
             rows = [r for r in listing.rows if r.board_id in (None, board_id)]
@@ -295,10 +295,8 @@ class Crawler:
         self._board.article_pages += 1
         if self.archive:
             self.archive.save(self.archive.article_path(board.board_id, post_id), page.content)
-        try:
-            article = parse_article(page.text)
-        except ParseError as exc:
-            self._record_parse_failure(page, "article", board.board_id, str(post_id), exc)
+        article = self._parse(parse_article, page, "article", board.board_id, str(post_id))
+        if article is None:
             return True
         salt = self.settings.author_salt
         category = clean_category(article.category)
@@ -346,10 +344,8 @@ class Crawler:
         self._board.comment_pages += 1
         if self.archive:
             self.archive.save(self.archive.comments_path(board_id, post_id), page.content)
-        try:
-            comments = parse_comments(page.text)
-        except ParseError as exc:
-            self._record_parse_failure(page, "comments", board_id, str(post_id), exc)
+        comments = self._parse(parse_comments, page, "comments", board_id, str(post_id))
+        if comments is None:
             return
         now = utc_now()
         for comment in comments:
@@ -387,11 +383,21 @@ class Crawler:
         if isinstance(exc, RobotsDisallowed):
             self.log(f"skipped {exc.url}: {reason}")
 
-    def _record_parse_failure(
-        self, page: Page, kind: str, board_id: int, ident: str, exc: ParseError
-    ) -> None:
+    def _parse(
+        self, parser: Callable[[str], T], page: Page, kind: str, board_id: int, ident: str
+    ) -> T | None:
+        """Run a parser; a failure becomes an error row with the page saved, never a crash."""
+        try:
+            return parser(page.text)
+        except ParseError as exc:
+            reason = f"parse error: {exc}"
+        except Exception as exc:
+            # A parser bug on one odd page must not stop an unattended crawl; the saved copy
+            # is what reproduces it.
+            reason = f"parser failure: {type(exc).__name__}: {exc}"
         saved = save_page_copy(self.sink.root, kind, board_id, ident, page.content)
-        self._error(page.url, kind, board_id, f"parse error: {exc}", page.status, False, saved)
+        self._error(page.url, kind, board_id, reason, page.status, False, saved)
+        return None
 
     def _error(
         self,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -29,6 +29,7 @@ DEFAULT_USER_AGENT = (
     "polite: honours robots.txt, 1 request/s per host)"
 )
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class PoliteClient:
                 "Accept-Language": "ko-KR,ko;q=0.9",
             },
             timeout=httpx.Timeout(self.politeness.timeout_s),
-            follow_redirects=True,
+            follow_redirects=False,
             transport=self.transport,
         )
         self._gates: dict[str, _HostGate] = {}
@@ -197,7 +198,7 @@ class PoliteClient:
         if host not in self._robots:
             scheme = urlsplit(url).scheme or "https"
             try:
-                page = self._send("GET", robots_url(f"{scheme}://{host}"))
+                page = self._send("GET", robots_url(f"{scheme}://{host}"), obey_robots=False)
                 rules = RobotsRules.parse(page.text, PRODUCT_TOKEN)
             except FetchError as exc:
                 if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
@@ -250,7 +251,42 @@ class PoliteClient:
         *,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        obey_robots: bool = True,
     ) -> Page:
+        # Redirects are followed here rather than by httpx, so every hop waits its turn at the
+        # host and is checked against robots.txt like any other request.
+        target = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            response, attempts = self._with_retries(method, target, data=data, headers=headers)
+            location = response.headers.get("location")
+            if not (response.is_redirect and location):
+                content_type = response.headers.get("content-type", "")
+                text, encoding = decode_page(response.content, content_type)
+                return Page(
+                    url=target,
+                    status=response.status_code,
+                    content=response.content,
+                    text=text,
+                    encoding=encoding,
+                    content_type=content_type,
+                    attempts=attempts,
+                )
+            target = urljoin(target, location)
+            if method == "POST" and response.status_code in (301, 302, 303):
+                method, data = "GET", None
+            if obey_robots:
+                self._check_robots(target)
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects (last: {target})")
+
+    def _with_retries(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+    ) -> tuple[httpx.Response, int]:
+        """One request with retries; returns a 2xx or 3xx response and the attempts it took."""
         gate = self._gate(url)
         last: FetchError | None = None
         attempts = self.politeness.max_retries + 1
@@ -272,31 +308,26 @@ class PoliteClient:
                     attempts=attempt + 1,
                     retryable=True,
                 )
+            except httpx.RequestError as exc:
+                # Undecodable content encodings and the like: asking again will not help.
+                raise FetchError(
+                    url, f"request error: {type(exc).__name__}: {exc}", attempts=attempt + 1
+                ) from exc
             finally:
                 finished = self.clock()
                 status = response.status_code if response is not None else None
                 self.requests.append(RequestRecord(started, finished, method, url, status))
                 gate.ready_at = max(gate.ready_at, finished + self._delay_for(url))
             if response is not None:
-                status, content = response.status_code, response.content
-                if 200 <= status < 300:
-                    content_type = response.headers.get("content-type", "")
-                    text, encoding = decode_page(content, content_type)
-                    return Page(
-                        url=str(response.url),
-                        status=status,
-                        content=content,
-                        text=text,
-                        encoding=encoding,
-                        content_type=content_type,
-                        attempts=attempt + 1,
-                    )
+                status = response.status_code
+                if status < 400:
+                    return response, attempt + 1
                 retryable = status in RETRY_STATUSES or status >= 500
                 last = FetchError(
                     url,
                     f"HTTP {status}",
                     status=status,
-                    content=content,
+                    content=response.content,
                     attempts=attempt + 1,
                     retryable=retryable,
                 )

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from sentiment_assets.lib.crawl.archive import PageArchive
@@ -17,11 +18,13 @@ from sentiment_assets.lib.crawl.boards import DEFAULT_BOARDS, BoardSpec, parse_b
 from sentiment_assets.lib.crawl.crawler import Crawler, CrawlReport, CrawlSettings
 from sentiment_assets.lib.crawl.fetcher import PoliteClient, Politeness
 from sentiment_assets.lib.crawl.hashing import load_or_create_salt
+from sentiment_assets.lib.crawl.records import KST
 from sentiment_assets.lib.crawl.replay.server import ReplayServer, synthetic_site
 from sentiment_assets.lib.crawl.sinks import CrawlSink, JsonlSink, LakehouseSink
 from sentiment_assets.lib.lakehouse import Lakehouse
 
 SALT_FILE = ".crawl_author_salt"
+REPLAY_EPOCH_FILE = ".replay_site_epoch"
 REPLAY_DELAY_S = 0.005
 """Politeness delay against the in-process replay site: keeps the code path, costs no time."""
 
@@ -47,6 +50,8 @@ class CrawlOptions:
     """None: the installation's salt file in the warehouse folder (created on first use)."""
     replay_posts: int = 360
     replay_seed: int = 7
+    replay_new_post_every_s: float = 20.0
+    replay_max_posts: int = 3000
 
     def board_specs(self) -> tuple[BoardSpec, ...]:
         """The boards, validated."""
@@ -63,13 +68,44 @@ class CrawlOptions:
         return replace(base, user_agent=self.user_agent) if self.user_agent else base
 
 
+def replay_epoch(state_dir: Path) -> datetime:
+    """When this installation's replay site started (KST), fixed on first use.
+
+    Anchoring the in-process site here, not at each start, keeps every post's time stable
+    across runs and lets new posts appear as wall time passes, so the schedule (and the sensors
+    downstream) see fresh posts under `make dev`.
+    """
+    path = state_dir / REPLAY_EPOCH_FILE
+    try:
+        return datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        start = datetime.now(KST).replace(tzinfo=None, microsecond=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(start.isoformat() + "\n", encoding="utf-8")
+        return start
+
+
 @contextmanager
-def crawl_target(options: CrawlOptions) -> Iterator[tuple[str, bool]]:
-    """Yield `(base_url, is_replay)`: the configured site, or a replay site started for it."""
+def crawl_target(
+    options: CrawlOptions, state_dir: Path | None = None
+) -> Iterator[tuple[str, bool]]:
+    """Yield `(base_url, is_replay)`: the configured site, or a replay site started for it.
+
+    Args:
+        options: the crawl options.
+        state_dir: where the replay site's epoch is kept (the warehouse); None starts a site
+            whose clock begins now.
+    """
     if options.base_url:
         yield options.base_url, False
         return
-    site = synthetic_site(initial_posts=options.replay_posts, seed=options.replay_seed)
+    site = synthetic_site(
+        initial_posts=options.replay_posts,
+        seed=options.replay_seed,
+        new_post_every_s=options.replay_new_post_every_s,
+        max_posts=options.replay_max_posts,
+        start=replay_epoch(state_dir) if state_dir is not None else None,
+    )
     with ReplayServer(site) as server:
         yield server.base_url, True
 
@@ -84,12 +120,13 @@ def run_crawl(
     sink: CrawlSink,
     *,
     salt: str,
+    state_dir: Path | None = None,
     run_id: str | None = None,
     log: Callable[[str], None] | None = None,
     archive: Path | None = None,
 ) -> CrawlReport:
-    """Crawl the configured site (or the replay site) into `sink`."""
-    with crawl_target(options) as (base_url, replay):
+    """Crawl the configured site (or the replay site, its epoch kept in `state_dir`)."""
+    with crawl_target(options, state_dir) as (base_url, replay):
         settings = CrawlSettings(
             base_url=base_url,
             boards=options.board_specs(),
@@ -121,7 +158,15 @@ def crawl_into_lakehouse(
     salt = resolve_salt(options, lakehouse.root)
     with lakehouse.session() as session:
         sink = LakehouseSink(session, lakehouse.root)
-        return run_crawl(options, sink, salt=salt, run_id=run_id, log=log, archive=archive)
+        return run_crawl(
+            options,
+            sink,
+            salt=salt,
+            state_dir=lakehouse.root,
+            run_id=run_id,
+            log=log,
+            archive=archive,
+        )
 
 
 def crawl_into_jsonl(
@@ -140,4 +185,6 @@ def crawl_into_jsonl(
     salt = resolve_salt(options, warehouse)
     os.makedirs(output.parent, exist_ok=True)
     sink = JsonlSink(output)
-    return run_crawl(options, sink, salt=salt, run_id=run_id, log=log, archive=archive)
+    return run_crawl(
+        options, sink, salt=salt, state_dir=warehouse, run_id=run_id, log=log, archive=archive
+    )

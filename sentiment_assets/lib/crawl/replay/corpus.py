@@ -89,6 +89,7 @@ class SyntheticCorpus:
         initial_posts: int = 360,
         spacing_s: float = 420.0,
         new_post_every_s: float = 20.0,
+        max_posts: int | None = None,
     ):
         """Configure the stream.
 
@@ -98,6 +99,7 @@ class SyntheticCorpus:
             initial_posts: posts that exist at `start`, `spacing_s` apart before it.
             spacing_s: seconds between consecutive initial posts.
             new_post_every_s: after `start`, one more post every this many seconds.
+            max_posts: stop growing here (a long-lived site would otherwise grow forever).
         """
         if initial_posts < 0 or spacing_s <= 0 or new_post_every_s <= 0:
             raise ValueError("initial_posts must be >= 0 and both intervals > 0")
@@ -106,9 +108,11 @@ class SyntheticCorpus:
         self.initial_posts = initial_posts
         self.spacing_s = spacing_s
         self.new_post_every_s = new_post_every_s
+        self.max_posts = max_posts
         self._posts: list[SyntheticPost] = []
         self._next_id: dict[int, int] = {}
         self._by_key: dict[tuple[int, int], SyntheticPost] = {}
+        self._by_board: dict[int, list[SyntheticPost]] = {}
         self._lock = threading.Lock()
 
     def posted_at(self, index: int) -> datetime:
@@ -120,9 +124,10 @@ class SyntheticCorpus:
 
     def count_at(self, now: datetime) -> int:
         """How many posts exist at site time `now`."""
-        if now <= self.start:
-            return self.initial_posts
-        return self.initial_posts + int((now - self.start).total_seconds() // self.new_post_every_s)
+        count = self.initial_posts
+        if now > self.start:
+            count += int((now - self.start).total_seconds() // self.new_post_every_s)
+        return count if self.max_posts is None else min(count, self.max_posts)
 
     def post(self, index: int) -> SyntheticPost:
         """Post number `index` (generated in order, so ids stay sequential per board)."""
@@ -131,7 +136,17 @@ class SyntheticCorpus:
                 post = self._generate(len(self._posts))
                 self._posts.append(post)
                 self._by_key[(post.board_id, post.post_id)] = post
+                self._by_board.setdefault(post.board_id, []).append(post)
             return self._posts[index]
+
+    def board_posts_at(self, board_id: int, now: datetime) -> list[SyntheticPost]:
+        """One board's posts that exist at site time `now`, oldest first."""
+        count = self.count_at(now)
+        if count:
+            self.post(count - 1)
+        with self._lock:
+            posts = self._by_board.get(board_id, [])
+            return [p for p in posts if p.index < count]
 
     def lookup(self, board_id: int, post_id: int, now: datetime) -> SyntheticPost | None:
         """The post with this id if it exists at site time `now`."""

@@ -246,19 +246,26 @@ def synthetic_site(
     initial_posts: int = 360,
     seed: int = 7,
     new_post_every_s: float = 20.0,
+    max_posts: int | None = None,
     start: datetime | None = None,
     page_size: int = 25,
     encodings: dict[int, str] | None = None,
 ) -> SyntheticSite:
-    """A synthetic site whose clock starts now (Korean time) unless `start` is given."""
+    """A synthetic site on real (Korean) time whose corpus began at `start` (default: now)."""
     from sentiment_assets.lib.crawl.records import KST
 
-    begin = start or datetime.now(KST).replace(tzinfo=None, microsecond=0)
+    now = datetime.now(KST).replace(tzinfo=None, microsecond=0)
+    begin = start or now
     corpus = SyntheticCorpus(
-        start=begin, seed=seed, initial_posts=initial_posts, new_post_every_s=new_post_every_s
+        start=begin,
+        seed=seed,
+        initial_posts=initial_posts,
+        new_post_every_s=new_post_every_s,
+        max_posts=max_posts,
     )
+    # The clock shows real time; an earlier `start` means the posts since then already exist.
     return SyntheticSite(
-        corpus, SiteClock(begin), page_size=page_size, encodings=dict(encodings or {})
+        corpus, SiteClock(now), page_size=page_size, encodings=dict(encodings or {})
     )
 
 

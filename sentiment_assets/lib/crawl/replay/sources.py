@@ -104,10 +104,8 @@ class SyntheticSite:
         least = VIEW_MIN_RECOMMENDS.get(view or "", 0)
         posts = [
             p
-            for p in self.corpus.posts_at(self.clock.now())
-            if p.board_id == board_id
-            and (board_id, p.post_id) not in deleted
-            and p.recommends >= least
+            for p in self.corpus.board_posts_at(board_id, self.clock.now())
+            if (board_id, p.post_id) not in deleted and p.recommends >= least
         ]
         return posts[::-1]
 
