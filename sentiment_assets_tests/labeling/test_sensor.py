@@ -10,7 +10,11 @@ import pytest
 
 from sentiment_assets.defs.labeling.assets import labeled_chunks, raw_chunks
 from sentiment_assets.defs.labeling.resources import LlmResource
-from sentiment_assets.defs.labeling.sensors import labeling_job, new_posts_sensor
+from sentiment_assets.defs.labeling.sensors import (
+    build_new_posts_sensor,
+    labeling_job,
+    new_posts_sensor,
+)
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets_tests.labeling import keyword_model
@@ -18,14 +22,17 @@ from sentiment_assets_tests.labeling.conftest import add_raw_posts
 
 
 def evaluate(
-    lakehouse: Lakehouse, cursor: str | None, instance: dg.DagsterInstance | None = None
+    lakehouse: Lakehouse,
+    cursor: str | None,
+    instance: dg.DagsterInstance | None = None,
+    sensor: dg.SensorDefinition = new_posts_sensor,
 ) -> tuple[dg.RunRequest | dg.SkipReason, str | None]:
     context = dg.build_sensor_context(
         cursor=cursor,
         instance=instance,
         resources={"lakehouse": LakehouseResource(path=str(lakehouse.root))},
     )
-    result = new_posts_sensor(context)
+    result = sensor(context)
     assert isinstance(result, dg.RunRequest | dg.SkipReason)
     return result, context.cursor
 
@@ -104,10 +111,12 @@ def test_a_bad_cursor_is_a_clear_error(lakehouse: Lakehouse) -> None:
 def test_a_failed_run_is_retried_from_failure_and_the_sensor_asks_for_nothing_new(
     lakehouse: Lakehouse, tmp_path: Path
 ) -> None:
-    add_raw_posts(lakehouse, 1000)
+    # A 10-post threshold keeps this test small; the 1,000-post trigger is tested above.
+    sensor = build_new_posts_sensor(10, name="small_new_posts_sensor")
+    add_raw_posts(lakehouse, 10)
     job = reconstructable_labeling_job()
     with dg.instance_for_test() as instance:
-        request, cursor = evaluate(lakehouse, None, instance)
+        request, cursor = evaluate(lakehouse, None, instance, sensor)
         assert isinstance(request, dg.RunRequest) and request.run_key
         # No ensemble trained yet: the weak labeler cannot run, so the run fails.
         failed = job.execute_in_process(
@@ -118,9 +127,9 @@ def test_a_failed_run_is_retried_from_failure_and_the_sensor_asks_for_nothing_ne
         )
         assert not failed.success
         run = instance.get_run_by_id(failed.run_id)
-        assert run is not None and run.tags["dagster/run_key"] == "chunk-through-2294-1000"
+        assert run is not None and run.tags["dagster/run_key"] == "chunk-through-2294-10"
         # The chunk was frozen before the failure, so the sensor has nothing new to ask for.
-        skip, _ = evaluate(lakehouse, cursor, instance)
+        skip, _ = evaluate(lakehouse, cursor, instance, sensor)
         assert isinstance(skip, dg.SkipReason)
         assert (skip.skip_message or "").startswith("0 posts wait")
 
@@ -139,4 +148,4 @@ def test_a_failed_run_is_retried_from_failure_and_the_sensor_asks_for_nothing_ne
             "select (select count(*) from lake.raw_chunks) as chunked, "
             "(select count(*) from lake.labeled_chunks where status = 'ok') as labeled"
         )
-    assert counts.to_dict("records") == [{"chunked": 1000, "labeled": 1000}]
+    assert counts.to_dict("records") == [{"chunked": 10, "labeled": 10}]
