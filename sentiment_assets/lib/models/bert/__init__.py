@@ -1,0 +1,7 @@
+"""The BERT member: own WordPiece tokenizer, masked-LM pre-training, careful fine-tuning."""
+
+from sentiment_assets.lib.models.bert.finetune import BertTrainConfig
+from sentiment_assets.lib.models.bert.member import BertMember, train
+from sentiment_assets.lib.models.bert.pretrain import PretrainConfig, pretrain
+
+__all__ = ["BertMember", "BertTrainConfig", "PretrainConfig", "pretrain", "train"]

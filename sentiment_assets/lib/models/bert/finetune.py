@@ -1,0 +1,258 @@
+"""Fine-tuning a BERT encoder for the three sentiment classes.
+
+The recipe follows ULMFiT/BERT fine-tuning practice, because a small labeled set can wreck what
+pre-training learned ("catastrophic forgetting"):
+- the encoder learns more slowly than the freshly initialised head (two learning rates);
+- progressive unfreezing: at first only the head trains (its random start would otherwise send
+  large gradients into the encoder), then every `unfreeze_every` epochs the next lower layer
+  joins, top layer first and embeddings last, because lower layers hold the most general
+  features and should move least;
+- early stopping on dev macro-F1, restoring the best epoch's weights;
+- decoupled weight decay (AdamW), none on biases and LayerNorm;
+- class-weighted loss against imbalance, multiplied by per-example weights (human feedback).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from torch import nn
+from transformers import PreTrainedModel
+
+from sentiment_assets.lib.models.base import LABELS, LabeledTexts, TrainSettings
+from sentiment_assets.lib.models.bert.pretrain import PretrainConfig
+from sentiment_assets.lib.models.bert.runtime import linear_warmup, pad_batch, seed_everything
+
+log = logging.getLogger(__name__)
+
+BASE_ENV = "SENTIMENT_BERT_BASE"
+"""Environment variable naming a base checkpoint (local directory or hub id)."""
+
+
+@dataclass(frozen=True)
+class BertTrainConfig:
+    """BERT-specific knobs on top of `TrainSettings`."""
+
+    base_checkpoint: str | None = None
+    """Local checkpoint directory or hub id to fine-tune; None uses our own pre-training."""
+    use_pretrained_asset: bool = True
+    """Without a base checkpoint, start from the newest `bert_pretrained` version if any."""
+    models_root: Path | None = None
+    """Where `bert_pretrained` versions live; None means `Paths.from_env().models`."""
+    allow_download: bool = True
+    """Whether a hub id that is not cached may be downloaded."""
+    hub_endpoint: str | None = None
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    """Used only when no checkpoint exists: pre-train on the training texts first."""
+    encoder_lr: float = 3e-4
+    """Suits the small self-pre-trained default; a base-size hub checkpoint wants about 3e-5."""
+    head_lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    unfreeze_every: float = 0.25
+    """Epochs between unfreezing successive layer groups; 0 trains everything from the start."""
+    patience: int = 2
+    """Epochs without dev improvement before stopping."""
+    max_grad_norm: float = 1.0
+    predict_batch_size: int = 128
+
+    @classmethod
+    def from_env(cls) -> BertTrainConfig:
+        """Defaults; base checkpoint from SENTIMENT_BERT_BASE, no downloads if HF_HUB_OFFLINE."""
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        return cls(base_checkpoint=os.environ.get(BASE_ENV) or None, allow_download=not offline)
+
+
+def layer_groups(model: PreTrainedModel) -> list[list[nn.Parameter]]:
+    """Parameters top down: head (classifier, pooler), layer N-1 ... layer 0, embeddings."""
+    base = model.base_model
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    embeddings = getattr(base, "embeddings", None)
+    if not isinstance(layers, nn.ModuleList) or not isinstance(embeddings, nn.Module):
+        raise ValueError(
+            f"{type(model).__name__} is not a BERT-style encoder (no encoder.layer/embeddings)"
+        )
+    lower = {id(p) for p in layers.parameters()} | {id(p) for p in embeddings.parameters()}
+    head = [p for p in model.parameters() if id(p) not in lower]
+    blocks = [list(layer.parameters()) for layer in reversed(layers)]
+    return [head, *blocks, list(embeddings.parameters())]
+
+
+class ProgressiveUnfreezing:
+    """Keeps lower layer groups frozen (no gradient, update or weight decay) until their turn."""
+
+    def __init__(self, groups: list[list[nn.Parameter]], stage_steps: int):
+        """`stage_steps` optimiser steps pass between unfreezing one group and the next."""
+        self.groups = groups
+        self.stage_steps = stage_steps
+        self.unfrozen = 0
+
+    def apply(self, step: int) -> int:
+        """Set `requires_grad` for `step`; returns how many groups (from the top) now train."""
+        if self.stage_steps <= 0:
+            wanted = len(self.groups)
+        else:
+            wanted = min(len(self.groups), 1 + step // self.stage_steps)
+        if wanted != self.unfrozen:
+            for i, group in enumerate(self.groups):
+                for param in group:
+                    param.requires_grad_(i < wanted)
+            self.unfrozen = wanted
+        return wanted
+
+
+def parameter_groups(model: PreTrainedModel, config: BertTrainConfig) -> list[dict]:
+    """Optimiser groups: head vs encoder learning rate, no weight decay on biases/LayerNorm."""
+    groups = layer_groups(model)
+    head = {id(p) for p in groups[0]}
+    buckets: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        no_decay = name.endswith("bias") or "layernorm" in name.lower().replace("_", "")
+        buckets.setdefault((id(param) in head, no_decay), []).append(param)
+    return [
+        {
+            "params": params,
+            "lr": config.head_lr if is_head else config.encoder_lr,
+            "weight_decay": 0.0 if no_decay else config.weight_decay,
+        }
+        for (is_head, no_decay), params in buckets.items()
+    ]
+
+
+def class_weights(labels: np.ndarray) -> torch.Tensor:
+    """Inverse-frequency weights, mean 1 over the classes present; absent classes get 1."""
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
+    present = counts > 0
+    weights = np.ones(len(LABELS))
+    weights[present] = counts[present].sum() / (present.sum() * counts[present])
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def batched_logits(
+    model: PreTrainedModel, rows: list[list[int]], pad_id: int, batch_size: int
+) -> np.ndarray:
+    """Logits for token id rows, batched by similar length to waste little on padding."""
+    device = next(model.parameters()).device
+    order = np.argsort([len(row) for row in rows], kind="stable")
+    out = np.zeros((len(rows), len(LABELS)), dtype=np.float32)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(rows), batch_size):
+            picked = order[start : start + batch_size]
+            ids, mask = pad_batch([rows[i] for i in picked], pad_id)
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            out[picked] = logits.float().cpu().numpy()
+    model.train(was_training)
+    return out
+
+
+@dataclass
+class FinetuneResult:
+    """The fine-tuned model (best dev epoch) and what happened per epoch."""
+
+    model: PreTrainedModel
+    metrics: dict[str, float]
+    history: list[dict[str, float]]
+
+
+def _evaluate(model: PreTrainedModel, rows: list, labels: np.ndarray, pad_id: int, bs: int):
+    logits = batched_logits(model, rows, pad_id, bs)
+    predicted = logits.argmax(axis=1)
+    present = sorted(set(labels.tolist()))
+    return {
+        "dev_accuracy": float(accuracy_score(labels, predicted)),
+        "dev_macro_f1": float(f1_score(labels, predicted, labels=present, average="macro")),
+    }
+
+
+def finetune(
+    model: PreTrainedModel,
+    rows: list[list[int]],
+    train: LabeledTexts,
+    dev_rows: list[list[int]],
+    dev: LabeledTexts,
+    settings: TrainSettings,
+    config: BertTrainConfig,
+    pad_id: int,
+) -> FinetuneResult:
+    """Fine-tune `model` in place on encoded `rows`; returns it at its best dev epoch.
+
+    Args:
+        model: A sequence-classification model with `len(LABELS)` outputs, on its device.
+        rows: Token ids per training text (`encode`).
+        train: The training labels and optional per-example weights.
+        dev_rows: Token ids per dev text; with none, the last epoch is kept.
+        dev: The dev labels.
+        settings: Epochs, batch size and seed.
+        config: Learning rates, unfreezing pace, patience, weight decay.
+        pad_id: The tokenizer's padding id.
+    """
+    if not rows:
+        raise ValueError("no training texts")
+    generator = seed_everything(settings.seed)
+    device = next(model.parameters()).device
+    steps_per_epoch = math.ceil(len(rows) / settings.batch_size)
+    total = steps_per_epoch * settings.epochs
+    unfreezing = ProgressiveUnfreezing(
+        layer_groups(model), round(config.unfreeze_every * steps_per_epoch)
+    )
+    optimizer = torch.optim.AdamW(parameter_groups(model, config))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, linear_warmup(total, config.warmup_fraction)
+    )
+    per_class = class_weights(train.labels).to(device)
+    example_weights = torch.as_tensor(
+        train.weights if train.weights is not None else np.ones(len(rows)), dtype=torch.float32
+    )
+    labels = torch.as_tensor(train.labels, dtype=torch.long)
+    best, best_state, stale, history, step = -1.0, None, 0, [], 0
+    model.train()
+    for epoch in range(settings.epochs):
+        running = 0.0
+        for picked in torch.randperm(len(rows), generator=generator).split(settings.batch_size):
+            unfreezing.apply(step)
+            ids, mask = pad_batch([rows[i] for i in picked.tolist()], pad_id)
+            target = labels[picked].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            nll = nn.functional.cross_entropy(logits.float(), target, reduction="none")
+            weight = per_class[target] * example_weights[picked].to(device)
+            loss = (nll * weight).sum() / weight.sum().clamp_min(1e-8)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            schedule.step()
+            running += float(loss.detach())
+            step += 1
+        record = {"epoch": epoch + 1, "train_loss": running / steps_per_epoch}
+        record["unfrozen_groups"] = unfreezing.unfrozen
+        if dev_rows:
+            record |= _evaluate(model, dev_rows, dev.labels, pad_id, config.predict_batch_size)
+        history.append(record)
+        log.info("bert epoch %s", record)
+        if not dev_rows:
+            continue
+        if record["dev_macro_f1"] > best:
+            best, stale = record["dev_macro_f1"], 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    for param in model.parameters():
+        param.requires_grad_(True)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    chosen = max(history, key=lambda r: r.get("dev_macro_f1", -1.0)) if dev_rows else history[-1]
+    metrics = {k: float(v) for k, v in chosen.items()}
+    metrics["best_epoch"] = metrics.pop("epoch")
+    return FinetuneResult(model=model, metrics=metrics, history=history)
