@@ -65,6 +65,10 @@ class _TokenCache:
                 self._data.move_to_end(key)
             return value
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
     def put(self, key: str, value: tuple[str, ...]) -> None:
         with self._lock:
             self._data[key] = value
@@ -74,6 +78,11 @@ class _TokenCache:
 
 
 _cache = _TokenCache(_CACHE_SIZE)
+
+
+def clear_cache() -> None:
+    """Forget every cached analysis (benchmarks time tokenization from cold)."""
+    _cache.clear()
 
 
 def _emoticon_pretokens(text: str) -> list[tuple[int, int]]:
