@@ -92,7 +92,7 @@ def resolve_base(ref: str, *, allow_download: bool = True, hub_endpoint: str | N
         raise ModelLoadError(
             f"could not download BERT base {ref!r} from the Hugging Face hub "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). "
-            "This machine may be offline: download the checkpoint elsewhere and point the base "
+            "If this machine is offline, download the checkpoint elsewhere and point the base "
             "checkpoint at its local directory."
         ) from exc
     return check_checkpoint_dir(Path(path))
