@@ -54,6 +54,11 @@ MEMBERS: dict[str, MemberSpec] = {
     "lexicon": lazy_member(
         "lexicon", "sentiment_assets.lib.models.lexicon", "Lexicon", initial_weight=0.10
     ),
+    # Fine-tunes the newest `bert_pretrained` checkpoint, else a base set by SENTIMENT_BERT_BASE
+    # (local directory or hub id), else pre-trains a small BERT on the training texts first.
+    "bert": lazy_member(
+        "bert", "sentiment_assets.lib.models.bert", "BertMember", initial_weight=0.35, gpu=True
+    ),
 }
 
 
