@@ -13,7 +13,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install demo test lint typecheck unit dev bench lock clean
+.PHONY: install browser demo dashboards test lint typecheck unit dev bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Browser tests drive Debian's Chromium (never a downloaded one); installed once per machine.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver; }
 
 # Dagster refuses to start without an existing DAGSTER_HOME holding its instance config.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -38,7 +47,7 @@ lint: install
 typecheck: install
 	$(BIN)/pyright
 
-unit: install $(DAGSTER_HOME)/dagster.yaml
+unit: install browser $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest
 
