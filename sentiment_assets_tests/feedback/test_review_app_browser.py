@@ -1,0 +1,145 @@
+"""The review app once in a real browser: `sentiment review-app` driven by headless Chromium.
+
+AppTest (test_review_app.py) runs the script without a browser; this test covers what it
+cannot: the Streamlit server, the websocket round trips and the widgets as a person uses them.
+It uses Debian's chromium (`make browser`), never a browser downloaded by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sentiment_assets.lib.feedback.store import default_path
+from sentiment_assets_tests.feedback.helpers import train_ensemble
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox: tests may run as root in a container. The rest keeps Chromium off the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Streamlit renders after websocket round trips and the first run loads the model: be patient.
+WAIT_MS = 90_000
+TEXT = "보스 보상 너무 좋다"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    """Where the screenshot goes: $SENTIMENT_TEST_ARTIFACTS when CI collects it, else tmp."""
+    folder = Path(os.environ.get("SENTIMENT_TEST_ARTIFACTS") or tmp_path / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def review_app(warehouse: Path, tmp_path: Path) -> Iterator[str]:
+    """`sentiment review-app` on a free 127.0.0.1 port over a tiny trained model; its URL."""
+    train_ensemble(tmp_path / "models")  # SENTIMENT_MODELS of the `warehouse` fixture
+    port = _free_port()
+    log = (tmp_path / "review_app.log").open("w")
+    # Its own session: the CLI starts Streamlit as a child, and both must stop with the test.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sentiment_assets.cli.main", "review-app", "--port", str(port)],
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"review app exited with {process.returncode}: "
+                    + (tmp_path / "review_app.log").read_text()
+                )
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("review app did not answer /_stcore/health within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        log.close()
+
+
+def test_a_correction_made_in_chromium_lands_in_the_feedback_store(
+    review_app: str, warehouse: Path, artifacts: Path
+) -> None:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (make browser)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(WAIT_MS)
+            # expect() has its own 5 s default, too short for the first run's model load.
+            expect.set_options(timeout=WAIT_MS)
+            page.goto(review_app)
+            expect(page.get_by_text("model version: ")).to_be_visible()
+
+            reviewer = page.get_by_label("reviewer")
+            reviewer.fill("carol")
+            reviewer.press("Enter")  # a text input reaches the script on Enter or blur
+            text = page.get_by_label("text", exact=True)
+            text.fill(TEXT)
+            text.press("Control+Enter")  # a text area reaches the script on Ctrl+Enter
+            expect(page.get_by_text("label: 긍정")).to_be_visible()
+            expect(page.get_by_text("members agreeing: lexicon")).to_be_visible()
+
+            page.get_by_role("combobox", name="correct label").click()
+            page.get_by_role("option", name="중립", exact=True).click()
+            expect(page.get_by_role("combobox", name="correct label")).to_have_value("중립")
+            save = page.locator(".st-key-save_correction").get_by_role("button")
+            expect(save).to_be_enabled()
+            save.click()
+            expect(page.get_by_text("correction 1 saved")).to_be_visible()
+            page.screenshot(path=str(artifacts / "review_app_correction.png"), full_page=True)
+            assert page.locator("[data-testid='stException']").count() == 0
+        finally:
+            browser.close()
+
+    with sqlite3.connect(default_path(warehouse)) as con:
+        rows = con.execute(
+            "select text, old_label, new_label, reviewer, source, model_version from feedback"
+        ).fetchall()
+        audit = con.execute("select who, action, old_label, new_label from audit").fetchall()
+    assert len(rows) == 1
+    text_, old, new, who, source, version = rows[0]
+    assert (text_, old, new, who, source) == (TEXT, "긍정", "중립", "carol", "review-app")
+    assert version
+    assert audit == [("carol", "feedback", "긍정", "중립")]
