@@ -23,7 +23,7 @@ class BertPretrainingConfig(dg.Config):
     """Model size and run length; the defaults are tiny so `make demo` stays fast.
 
     A useful encoder wants hidden_size 256, num_layers 4, vocab_size 16000, max_len 128 and
-    tens of thousands of steps on a GPU (see the README's BERT section).
+    tens of thousands of steps on a GPU (see `sentiment_assets.lib.models.bert`).
     """
 
     vocab_size: int = 2000

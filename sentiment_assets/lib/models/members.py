@@ -54,6 +54,17 @@ MEMBERS: dict[str, MemberSpec] = {
     "lexicon": lazy_member(
         "lexicon", "sentiment_assets.lib.models.lexicon", "Lexicon", initial_weight=0.10
     ),
+    "lstm": lazy_member(
+        "lstm", "sentiment_assets.lib.models.lstm", "LstmMember", initial_weight=0.20
+    ),
+    # PyTorch: uses CUDA when present, so it is scheduled like the other GPU members.
+    "bilstm": lazy_member(
+        "bilstm",
+        "sentiment_assets.lib.models.bilstm",
+        "BiLstmMember",
+        initial_weight=0.35,
+        gpu=True,
+    ),
     # Fine-tunes the newest `bert_pretrained` checkpoint, else a base set by SENTIMENT_BERT_BASE
     # (local directory or hub id), else pre-trains a small BERT on the training texts first.
     "bert": lazy_member(

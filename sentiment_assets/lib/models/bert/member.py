@@ -9,15 +9,11 @@ with ModelLoadError naming the file, so prediction never runs on a half-loaded m
 from __future__ import annotations
 
 import json
-import re
-import tempfile
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import (
@@ -28,26 +24,12 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from sentiment_assets.lib.models.base import (
-    LABELS,
-    LabeledTexts,
-    ModelLoadError,
-    TrainSettings,
-    check_proba,
-)
-from sentiment_assets.lib.models.bert.checkpoints import newest_pretrained, resolve_base
-from sentiment_assets.lib.models.bert.finetune import BertTrainConfig, batched_logits, finetune
-from sentiment_assets.lib.models.bert.pretrain import pretrain
-from sentiment_assets.lib.models.bert.runtime import (
-    pick_device,
-    quiet_transformers,
-    seed_everything,
-)
+from sentiment_assets.lib.models.base import LABELS, ModelLoadError, check_proba
+from sentiment_assets.lib.models.bert.finetune import batched_logits
+from sentiment_assets.lib.models.bert.runtime import pick_device
 from sentiment_assets.lib.models.bert.tokenizer import encode, special_id, vocabulary_hash
-from sentiment_assets.lib.settings import Paths
 
 MEMBER_FILE = "bert_member.json"
-_HEAD_KEY = re.compile(r"(^|\.)(classifier|pooler)\.")
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.json"
@@ -91,10 +73,8 @@ class BertMember:
         rows = encode(self.tokenizer, list(texts), self.max_len)
         pad_id = special_id(self.tokenizer, "pad")
         logits = batched_logits(self.model, rows, pad_id, self.batch_size).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True) if len(rows) else 0.0
-        proba = np.exp(logits)
-        proba /= proba.sum(axis=1, keepdims=True) if len(rows) else 1.0
-        return check_proba(proba, len(texts))
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return check_proba(proba / proba.sum(axis=1, keepdims=True), len(texts))
 
     def save(self, directory: Path) -> None:
         """Write weights (safetensors), config, tokenizer and `bert_member.json`."""
@@ -173,99 +153,3 @@ def _load_weights(model: PreTrainedModel, path: Path) -> None:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelLoadError(f"{path} does not fit {CONFIG_FILE}: {exc}") from exc
-
-
-def _from_checkpoint(directory: Path, device: torch.device):
-    """Load a base checkpoint for classification; only the head may be newly initialised."""
-    try:
-        with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-            model, loading = AutoModelForSequenceClassification.from_pretrained(
-                directory,
-                local_files_only=True,
-                num_labels=len(LABELS),
-                id2label=dict(enumerate(LABELS)),
-                label2id={label: i for i, label in enumerate(LABELS)},
-                output_loading_info=True,
-            )
-    except Exception as exc:
-        raise ModelLoadError(f"could not load the BERT checkpoint in {directory}: {exc}") from exc
-    # A checkpoint missing encoder weights would silently fine-tune random layers.
-    missing = [k for k in loading["missing_keys"] if not _HEAD_KEY.search(k)]
-    if missing:
-        raise ModelLoadError(
-            f"the BERT checkpoint in {directory} lacks {len(missing)} encoder weights "
-            f"(first: {missing[0]}); it is incomplete or of another architecture"
-        )
-    if len(tokenizer) > model.config.vocab_size:
-        raise ModelLoadError(
-            f"the tokenizer in {directory} has {len(tokenizer)} tokens but the model's "
-            f"embedding only {model.config.vocab_size} rows"
-        )
-    return model.to(device), tokenizer
-
-
-def _starting_point(
-    train: LabeledTexts, settings: TrainSettings, config: BertTrainConfig, stack: ExitStack
-) -> tuple[Path, str]:
-    """The checkpoint to fine-tune and a note of where it came from (kept in the member)."""
-    if config.base_checkpoint:
-        path = resolve_base(
-            config.base_checkpoint,
-            allow_download=config.allow_download,
-            hub_endpoint=config.hub_endpoint,
-        )
-        return path, f"base:{config.base_checkpoint}"
-    if config.use_pretrained_asset:
-        newest = newest_pretrained(config.models_root or Paths.from_env().models)
-        if newest is not None:
-            return newest, f"bert_pretrained:{newest.name}"
-    scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bert_pretrain.")))
-    pretrain(train.texts, settings, config.pretrain, scratch)
-    return scratch, "pretrained on the training texts"
-
-
-def train(
-    train: LabeledTexts,
-    dev: LabeledTexts,
-    settings: TrainSettings,
-    config: BertTrainConfig | None = None,
-) -> BertMember:
-    """Fine-tune a BERT member; the `Trainer` the ensemble registers.
-
-    Starts from `settings.init_from` (a saved BertMember: continue fine-tuning the champion)
-    if set, else from `config.base_checkpoint` (local directory or hub id), else from the
-    newest `bert_pretrained` version under the models folder, else pre-trains a small BERT on
-    the training texts first.
-
-    Args:
-        train: Training texts, class indices and optional per-example weights.
-        dev: Early-stopping and model-selection set (never the test split).
-        settings: Epochs, batch size, max length, device and seed.
-        config: BERT-specific settings; defaults read SENTIMENT_BERT_BASE.
-    """
-    config = config or BertTrainConfig.from_env()
-    device = pick_device(settings.device)
-    with ExitStack() as stack:
-        if settings.init_from is not None:
-            start = BertMember.load(settings.init_from, device=settings.device)
-            model, tokenizer = start.model, start.tokenizer
-            source = f"init_from:{settings.init_from}"
-        else:
-            path, source = _starting_point(train, settings, config, stack)
-            seed_everything(settings.seed)
-            model, tokenizer = _from_checkpoint(path, device)
-    max_len = min(settings.max_len, int(model.config.max_position_embeddings))
-    pad_id = special_id(tokenizer, "pad")
-    result = finetune(
-        model,
-        encode(tokenizer, train.texts, max_len),
-        train,
-        encode(tokenizer, dev.texts, max_len),
-        dev,
-        settings,
-        config,
-        pad_id,
-    )
-    info = {"base": source, "metrics": result.metrics, "history": result.history}
-    return BertMember(result.model, tokenizer, max_len=max_len, info=info)
