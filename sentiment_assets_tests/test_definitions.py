@@ -18,6 +18,7 @@ EXPECTED_ASSETS = {
     "ensemble_predictions": ("ensemble", "lakehouse"),
     "post_keywords": ("marts", "lakehouse"),
     "marts_export": ("marts", None),
+    "monthly_reports": ("reports", None),
     # dbt models are one multi-asset: its op runs in the lakehouse pool, since dbt writes the lake
     "stg_lake__raw_posts": ("marts", "lakehouse"),
     "int_post_sentiment": ("marts", "lakehouse"),

@@ -16,10 +16,12 @@ SUBCOMMANDS = (
     "sentiment_assets.cli.train",
     "sentiment_assets.cli.predict",
     "sentiment_assets.cli.evaluate",
+    "sentiment_assets.cli.rollback",
     "sentiment_assets.cli.crawl",
     "sentiment_assets.cli.label",
     "sentiment_assets.cli.serve",
     "sentiment_assets.cli.review_app",
+    "sentiment_assets.cli.report",
 )
 
 

@@ -1,0 +1,1 @@
+"""Monthly HTML reports per job group, refreshed after the marts export."""

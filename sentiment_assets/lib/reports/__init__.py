@@ -1,0 +1,1 @@
+"""Monthly HTML reports per job group, rendered from the readers' marts export."""
