@@ -18,7 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--sample-size", type=int, default=5_000, help="test rows (default 5000; 0: all)"
     )
-    parser.add_argument("--model-version", help="ensemble version (default: the newest)")
+    parser.add_argument(
+        "--model-version",
+        help="ensemble version directory or registry version number (default: the champion)",
+    )
     parser.add_argument("--output", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--seed", type=int, default=13)
     parser.set_defaults(handler=run)
@@ -48,23 +51,20 @@ def run(args: argparse.Namespace) -> int:
     )
     from sentiment_assets.lib.corpus.sources import CorpusError
     from sentiment_assets.lib.models.base import ModelLoadError
-    from sentiment_assets.lib.models.ensemble import NAME, Ensemble, load_current
     from sentiment_assets.lib.models.evaluation import evaluate_prediction
     from sentiment_assets.lib.models.tracking import log_run
+    from sentiment_assets.lib.registry.resolve import RegistryError, resolve_ensemble
     from sentiment_assets.lib.settings import Paths, mlflow_tracking_uri
 
     paths = Paths.from_env()
     try:
-        if args.model_version:
-            ensemble = Ensemble.load(paths.models / NAME / args.model_version)
-        else:
-            ensemble = load_current(paths.models)
+        ensemble = resolve_ensemble(paths.models, args.model_version)
         source = resolve_source(args.source)
         frame = load_corpus(
             args.source,
             CorpusSample(train=0, evaluation=args.sample_size or None, seed=args.seed),
         )
-    except (ModelLoadError, CorpusError) as exc:
+    except (ModelLoadError, CorpusError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     test = pd.DataFrame(frame.loc[frame["split"] == "test"]).reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""`sentiment predict`: score a CSV, Parquet or JSONL file with the current ensemble."""
+"""`sentiment predict`: score a CSV, Parquet or JSONL file with the champion ensemble."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--text-column", default="text", help="column holding the text")
     parser.add_argument("--output", "-o", type=Path, required=True, help="output file")
     parser.add_argument(
-        "--model-version", help="ensemble version to use (default: the newest trained one)"
+        "--model-version",
+        help="ensemble version directory or registry version number "
+        "(default: the registry's champion)",
     )
     parser.set_defaults(handler=run)
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sentiment_assets.cli.tables import TableFormatError, read_table, write_table
     from sentiment_assets.lib.models.base import ModelLoadError
-    from sentiment_assets.lib.models.ensemble import NAME, Ensemble, load_current
+    from sentiment_assets.lib.registry.resolve import RegistryError, resolve_ensemble
     from sentiment_assets.lib.settings import Paths
 
     try:
@@ -46,12 +48,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.output.suffix.lower() not in (".csv", ".parquet", ".jsonl"):
             raise TableFormatError(f"{args.output}: output must end in .csv, .parquet or .jsonl")
-        models = Paths.from_env().models
-        if args.model_version:
-            ensemble = Ensemble.load(models / NAME / args.model_version, models_root=models)
-        else:
-            ensemble = load_current(models)
-    except (TableFormatError, ModelLoadError) as exc:
+        ensemble = resolve_ensemble(Paths.from_env().models, args.model_version)
+    except (TableFormatError, ModelLoadError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     texts = [None if pd.isna(t) else str(t) for t in frame[args.text_column]]

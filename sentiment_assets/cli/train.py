@@ -1,4 +1,8 @@
-"""`sentiment train`: train every registered member on the base corpus, then the ensemble."""
+"""`sentiment train`: train every member on the base corpus, fit the ensemble, run the gate.
+
+The new ensemble is registered in the MLflow model registry; it becomes champion if it is the
+first or if it beats the champion on the frozen evaluation set by the margin.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-len", type=int, default=64, help="tokens per text")
     parser.add_argument("--members", help="comma-separated subset of members (default: all)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--gate-margin",
+        type=float,
+        default=0.005,
+        help="macro-F1 a new ensemble must gain over the champion to replace it (default 0.005)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -43,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from sentiment_assets.lib.models.base import TrainSettings
     from sentiment_assets.lib.models.members import available_members
     from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
+    from sentiment_assets.lib.registry.evalset import frozen_evaluation_set, in_gate_half
+    from sentiment_assets.lib.registry.gate import register_and_gate
     from sentiment_assets.lib.settings import Paths, mlflow_tracking_uri
 
     paths = Paths.from_env()
@@ -63,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
     with Lakehouse(paths.warehouse).session() as lake:
         lake.append("base_corpus", stored, key=("sentence_id",))
         snapshot_id = lake.current_snapshot_id()
-    train, dev = labeled(frame, "train"), labeled(frame, "dev")
+        evaluation = frozen_evaluation_set(lake)
+    # Half of dev is the gate's; members and ensemble weights are tuned on the other half only.
+    fitting = frame.loc[
+        ~((frame["split"] == "dev").to_numpy() & in_gate_half(frame["sentence_id"]))
+    ]
+    train, dev = labeled(fitting, "train"), labeled(fitting, "dev")
     print(f"train rows {len(train.texts)}, dev rows {len(dev.texts)}, snapshot {snapshot_id}")
     settings = TrainSettings(
         epochs=args.epochs,
@@ -98,4 +115,18 @@ def run(args: argparse.Namespace) -> int:
     )
     weights = ", ".join(f"{n} {r.weight:.3f}" for n, r in ensemble.refs.items())
     print(f"ensemble {saved.manifest.version}: weights {weights}; saved at {saved.path}")
+    if saved.manifest.config.get("contribution_warning"):
+        print(f"warning: {saved.manifest.config['contribution_warning']}")
+    gate = register_and_gate(
+        ensemble,
+        models_root=paths.models,
+        run_id=saved.run_id,
+        evaluation=evaluation,
+        snapshot_id=snapshot_id,
+        metrics=saved.manifest.metrics,
+        margin=args.gate_margin,
+        tags={"trained_by": "sentiment train"},
+    )
+    outcome = "champion" if gate.promoted else "challenger (not promoted)"
+    print(f"registry {gate.registered.describe()}: {outcome}: {gate.reason}")
     return 0

@@ -1,27 +1,27 @@
-"""`feedback_sensor`: enough new corrections launch retraining with them mixed in."""
+"""`feedback_sensor`: enough new corrections launch retraining with them mixed in.
+
+The launched `retraining_job` ingests the batch, refines, retrains and gates; the retraining
+asset marks the corrections it trained on as consumed, which is what makes them leave the
+sensor's count.
+"""
 
 import json
 
 import dagster as dg
 
 from sentiment_assets.defs.feedback.resources import FeedbackStoreResource
-
-feedback_job = dg.define_asset_job(
-    "feedback_job",
-    selection=dg.AssetSelection.assets("feedback").downstream(),
-    description="Ingest a batch of corrections and retrain everything downstream of them.",
-)
+from sentiment_assets.defs.retraining.jobs import retraining_job
 
 
 def _cursor(raw: str | None) -> int:
     return int(json.loads(raw)["max_feedback_id"]) if raw else 0
 
 
-@dg.sensor(job=feedback_job, minimum_interval_seconds=60)
+@dg.sensor(job=retraining_job, minimum_interval_seconds=60)
 def feedback_sensor(
     context: dg.SensorEvaluationContext, feedback_store: FeedbackStoreResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Launch `feedback_job` once per batch of `retrain_threshold` unconsumed corrections.
+    """Launch `retraining_job` once per batch of `retrain_threshold` unconsumed corrections.
 
     Reads only the SQLite feedback store (one indexed count), never the lake. The run key is
     the highest correction id in the batch, so a re-evaluated tick cannot launch the same batch

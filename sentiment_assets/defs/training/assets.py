@@ -18,6 +18,12 @@ from sentiment_assets.lib.corpus.load import CorpusSample, labeled, sample_corpu
 from sentiment_assets.lib.models.base import MemberSpec, TrainSettings
 from sentiment_assets.lib.models.members import available_members
 from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
+from sentiment_assets.lib.registry.evalset import (
+    EvaluationSet,
+    frozen_evaluation_set,
+    in_gate_half,
+)
+from sentiment_assets.lib.registry.gate import DEFAULT_MARGIN, GateResult, register_and_gate
 
 GPU_POOL = "gpu"
 GPU_OP_TAGS = {
@@ -55,6 +61,34 @@ def read_corpus(lakehouse: LakehouseResource, sample: CorpusSample) -> tuple[pd.
         snapshot_id = lake.current_snapshot_id()
         frame = lake.read_table(BASE_CORPUS_TABLE, snapshot_id=snapshot_id)
     return sample_corpus(frame, sample), snapshot_id
+
+
+def without_gate_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` minus the dev rows the promotion gate scores on (see `registry/evalset.py`).
+
+    Early stopping and ensemble fitting use the other dev half, so the gate never judges a
+    model on rows it was tuned on.
+    """
+    is_dev = (frame["split"] == "dev").to_numpy()
+    reserved = is_dev & in_gate_half(frame["sentence_id"])
+    return pd.DataFrame(frame.loc[~reserved])
+
+
+def read_evaluation_set(lakehouse: LakehouseResource, corpus_rows: int | None) -> EvaluationSet:
+    """The gate's frozen evaluation set from the lake; dg.Failure when it is empty."""
+    with lakehouse.get().session() as lake:
+        try:
+            return frozen_evaluation_set(lake, corpus_rows=corpus_rows)
+        except ValueError as exc:
+            raise dg.Failure(str(exc)) from exc
+
+
+def gate_metadata(gate: GateResult) -> dict[str, Any]:
+    """Materialization metadata of a registered, gated ensemble version."""
+    return {
+        **gate.metadata(),
+        "gate_eval_parts": dg.MetadataValue.json(gate.evaluation_parts),
+    }
 
 
 def _settings(config: TrainingConfig) -> TrainSettings:
@@ -97,6 +131,7 @@ def member_model_asset(spec: MemberSpec) -> dg.AssetsDefinition:
             lakehouse,
             CorpusSample(train=config.train_rows, evaluation=config.dev_rows, seed=config.seed),
         )
+        frame = without_gate_rows(frame)
         saved = train_member(
             spec,
             labeled(frame, "train"),
@@ -126,18 +161,27 @@ MEMBER_ASSETS = [member_model_asset(spec) for spec in available_members().values
 
 
 class EnsembleConfig(dg.Config):
-    """Dev sample used to fit the ensemble's weights and temperatures."""
+    """Dev sample used to fit the ensemble's weights and temperatures, and the gate."""
 
     dev_rows: int | None = Field(default=400, description="Dev rows (None: all).")
     seed: int = 13
+    gate_margin: float = Field(
+        default=DEFAULT_MARGIN,
+        description="Macro-F1 a new version must gain over the champion to replace it.",
+    )
+    gate_corpus_rows: int | None = Field(
+        default=1000, description="Base-corpus dev rows in the frozen evaluation set."
+    )
 
 
 @dg.asset(
     group_name="training",
     deps=MEMBER_ASSETS,
     kinds={"python"},
-    description="One saved ensemble version per materialization: the newest version of every "
-    "member, weights and temperatures fitted on the dev split of base_corpus (never test).",
+    description="One saved, registered ensemble version per materialization: the newest "
+    "version of every member, weights and temperatures fitted on half of base_corpus's dev "
+    "split (never test), then the promotion gate against the champion on the frozen evaluation "
+    "set (the other dev half plus held-out human corrections).",
 )
 def ensemble_model(
     context: dg.AssetExecutionContext,
@@ -145,22 +189,38 @@ def ensemble_model(
     lakehouse: LakehouseResource,
     model_store: ModelStoreResource,
 ) -> dg.MaterializeResult:
-    """Fit and save the ensemble over the newest member versions."""
+    """Fit and save the ensemble over the newest member versions, register it, run the gate."""
     frame, snapshot_id = read_corpus(
         lakehouse, CorpusSample(train=0, evaluation=config.dev_rows, seed=config.seed)
     )
+    frame = without_gate_rows(frame)
     ensemble, saved = build_ensemble(
         labeled(frame, "dev"),
         models_root=model_store.root(),
         tracking_uri=model_store.tracking_uri(),
         snapshot_id=snapshot_id,
         data={"table": BASE_CORPUS_TABLE, "rows": _split_counts(frame)},
+        log=context.log,
     )
     context.log.info(
         "ensemble %s: weights %s",
         saved.manifest.version,
         {n: round(r.weight, 3) for n, r in ensemble.refs.items()},
     )
+    gate = register_and_gate(
+        ensemble,
+        models_root=model_store.root(),
+        run_id=saved.run_id,
+        evaluation=read_evaluation_set(lakehouse, config.gate_corpus_rows),
+        snapshot_id=snapshot_id,
+        metrics=saved.manifest.metrics,
+        margin=config.gate_margin,
+        tags={"trained_by": "ensemble_model", "dagster_run_id": context.run_id},
+    )
+    context.log.info("registry v%d: %s", gate.registered.number, gate.reason)
     metadata = _version_metadata(saved.manifest, saved.run_id)
     metadata["members"] = dg.MetadataValue.json({n: r.version for n, r in ensemble.refs.items()})
+    metadata.update(gate_metadata(gate))
+    if saved.manifest.config.get("contribution_warning"):
+        metadata["contribution_warning"] = saved.manifest.config["contribution_warning"]
     return dg.MaterializeResult(metadata=metadata)

@@ -8,6 +8,7 @@ per saved version.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_assets.lib.models.ablation import member_contributions
 from sentiment_assets.lib.models.base import (
     MANIFEST,
     LabeledTexts,
@@ -31,6 +33,8 @@ from sentiment_assets.lib.models.ensemble import Ensemble, fit_ensemble, prepare
 from sentiment_assets.lib.models.evaluation import classification_metrics
 from sentiment_assets.lib.models.members import available_members
 from sentiment_assets.lib.models.tracking import log_run
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,12 +133,21 @@ def build_ensemble(
     snapshot_id: int | None,
     names: list[str] | None = None,
     data: dict[str, Any] | None = None,
+    member_dirs: dict[str, Path] | None = None,
+    log: logging.Logger | None = None,
 ) -> tuple[Ensemble, SavedVersion]:
-    """Fit weights and temperatures on `dev` over the newest version of every member, save."""
+    """Fit weights and temperatures on `dev` over member versions, measure contributions, save.
+
+    The members are `member_dirs` when given (retraining names the versions it just trained),
+    else the newest version of every available member (or of `names`). Each member's
+    contribution (dev macro-F1 drop when it is left out) is stored in the manifest's metrics as
+    `contribution_<member>`; a dominance warning goes to `log` and the manifest config.
+    """
     dev = _screened(dev)
     if not dev.texts:
         raise ValueError("the ensemble needs dev texts to fit its weights and temperatures")
-    member_dirs = newest_member_versions(models_root, names)
+    if member_dirs is None:
+        member_dirs = newest_member_versions(models_root, names)
     if not member_dirs:
         raise ValueError(f"no trained member under {models_root}; train the members first")
     specs = available_members(list(member_dirs))
@@ -153,15 +166,24 @@ def build_ensemble(
         member_versions={n: m.version for n, m in manifests.items()},
         sample_weights=dev.weights,
     )
+    contributions = member_contributions(probs, dev.labels, fit.refs, fit.temperature)
+    if contributions.warning:
+        (log or _log).warning("ensemble contributions: %s", contributions.warning)
+    metrics = {
+        **fit.metrics,
+        "dev_macro_f1": contributions.full_macro_f1,
+        **{f"contribution_{n}": d for n, d in contributions.drops.items()},
+    }
     manifest = Manifest(
         member=ENSEMBLE,
         version=new_version(),
         vocabulary_hash="",
         training_snapshot_id=snapshot_id,
-        metrics=fit.metrics,
+        metrics=metrics,
         config={
             "members": {n: m.version for n, m in manifests.items()},
             "data": data or {},
+            "contribution_warning": contributions.warning,
         },
     )
     ensemble = Ensemble(members, fit.refs, fit.temperature, version=manifest.version)
@@ -175,7 +197,7 @@ def build_ensemble(
             **(data or {}),
             "snapshot_id": snapshot_id,
         },
-        metrics=fit.metrics,
+        metrics=metrics,
         tags={"member": ENSEMBLE, "version": manifest.version, "path": str(path)},
         artifacts=(path / MANIFEST, path / "ensemble.json"),
     )

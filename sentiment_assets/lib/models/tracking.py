@@ -3,7 +3,8 @@
 The tracking URI comes from `settings.mlflow_tracking_uri()` (a `mlflow.db` inside the models
 folder); artifacts go to `mlartifacts/` beside it, set explicitly on the experiment because
 MLflow's default is a folder relative to the current directory. A file lock serialises
-processes: two training steps creating the SQLite schema at once would otherwise race.
+processes: two training steps creating the SQLite schema at once would otherwise race; the
+model registry (`lib/registry`) takes the same lock around its alias changes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ EXPERIMENT = "maple-sentiment"
 
 
 @contextmanager
-def _locked(models_root: Path) -> Iterator[None]:
+def locked(models_root: Path) -> Iterator[None]:
+    """Hold the models folder's MLflow lock (not re-entrant: never nest two `locked` blocks)."""
     models_root.mkdir(parents=True, exist_ok=True)
     with (models_root / ".mlflow.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -45,7 +47,7 @@ def log_run(
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
-    with _locked(models_root):
+    with locked(models_root):
         client = MlflowClient(tracking_uri=tracking_uri)
         found = client.get_experiment_by_name(experiment)
         experiment_id = (
