@@ -1,0 +1,2 @@
+-- every column of the crawl_health mart, as dbt built it
+select * from crawl_health

@@ -1,0 +1,2 @@
+-- every column of the labeling_usage mart, as dbt built it
+select * from labeling_usage

@@ -1,0 +1,2 @@
+-- every column of the sentiment_by_job_week mart, as dbt built it
+select * from sentiment_by_job_week
