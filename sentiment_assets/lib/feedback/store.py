@@ -264,6 +264,15 @@ class FeedbackStore:
                     f"with different {', '.join(changed)}"
                 )
             return row, False
+        accepted = con.execute(
+            "select board_id, post_id from audit where idempotency_key = ? and action = 'accept'",
+            [item.idempotency_key],
+        ).fetchone()
+        if accepted is not None:
+            raise IdempotencyConflict(
+                f"idempotency_key {item.idempotency_key!r} was used to accept post "
+                f"{accepted['board_id']}/{accepted['post_id']}, not for a correction"
+            )
         at = _now()
         cursor = con.execute(
             "insert into feedback (idempotency_key, text, board_id, post_id, old_label, "
@@ -437,10 +446,9 @@ class FeedbackStore:
         )
         feedback_input.validate()
         with self._write() as con:
-            replay = con.execute(
-                "select 1 from audit where idempotency_key = ? and action = 'accept'",
-                [idempotency_key],
-            ).fetchone()
+            replay = self._earlier_review(
+                con, idempotency_key, decision, board_id, post_id, reviewer.strip()
+            )
             feedback: FeedbackRow | None = None
             created = replay is None
             if decision == "correct":
@@ -483,6 +491,45 @@ class FeedbackStore:
                 [board_id, post_id],
             ).fetchone()
         return ReviewResult(review=_review_row(stored), feedback=feedback, created=created)
+
+    @staticmethod
+    def _earlier_review(
+        con: sqlite3.Connection,
+        key: str,
+        decision: str,
+        board_id: int,
+        post_id: int,
+        reviewer: str,
+    ) -> sqlite3.Row | None:
+        """The audit row of an earlier write under `key` if this review replays it, else None.
+
+        Raises:
+            IdempotencyConflict: `key` was used for another kind of write, another post or
+                another reviewer. Without this, a replay would report a review state that was
+                never stored for this post.
+        """
+        earlier = con.execute(
+            "select action, feedback_id, board_id, post_id, who from audit "
+            "where idempotency_key = ? order by id limit 1",
+            [key],
+        ).fetchone()
+        if earlier is None:
+            return None
+        if earlier["action"] != decision:
+            what = "a correction" if earlier["action"] == "feedback" else earlier["action"]
+            raise IdempotencyConflict(
+                f"idempotency_key {key!r} was used for {what}, not for {decision!r}"
+            )
+        if (earlier["board_id"], earlier["post_id"], earlier["who"]) != (
+            board_id,
+            post_id,
+            reviewer,
+        ):
+            raise IdempotencyConflict(
+                f"idempotency_key {key!r} was used for post "
+                f"{earlier['board_id']}/{earlier['post_id']} by {earlier['who']!r}"
+            )
+        return earlier
 
     def reviews(self) -> dict[tuple[int, int], ReviewRow]:
         """Every reviewed post's state, keyed by (board_id, post_id)."""

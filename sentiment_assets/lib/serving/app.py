@@ -378,8 +378,12 @@ def create_app(
     def get_review_queue(
         board_id: Annotated[int | None, Query(ge=0, description="Only this board.")] = None,
         job: Annotated[str | None, Query(max_length=50, description="Only this job.")] = None,
-        since: Annotated[datetime | None, Query(description="Posted at or after.")] = None,
-        until: Annotated[datetime | None, Query(description="Posted before.")] = None,
+        since: Annotated[
+            datetime | None, Query(description="Posted at or after (no zone: UTC).")
+        ] = None,
+        until: Annotated[
+            datetime | None, Query(description="Posted before (no zone: UTC).")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         include_reviewed: bool = False,
     ) -> ReviewQueue:

@@ -13,7 +13,7 @@ reader run beside the pipeline's writer without blocking it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -46,6 +46,20 @@ class PostPrediction:
     model_version: str
     label: str
     confidence: float
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """`moment` as the naive UTC the lake stores; a naive `moment` is taken as UTC already.
+
+    DuckDB refuses to compare a zone-aware value with the lake's naive timestamps, and a shift
+    past year 1 or 9999 cannot be represented, so those clamp to the ends of time.
+    """
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if moment.year < 5000 else datetime.max
 
 
 def _columns(lake: LakeSession, table: str) -> set[str]:
@@ -108,12 +122,14 @@ def rank(
     if where.job:
         filters.append("r.job = ?")
         params.append(where.job)
+    # Compared as microsecond timestamps: a nanosecond column cannot hold dates before 1677 or
+    # after 2262, which a client may well send as a bound.
     if where.since:
-        filters.append("r.posted_at >= ?")
-        params.append(where.since)
+        filters.append("cast(r.posted_at as timestamp) >= ?")
+        params.append(naive_utc(where.since))
     if where.until:
-        filters.append("r.posted_at < ?")
-        params.append(where.until)
+        filters.append("cast(r.posted_at as timestamp) < ?")
+        params.append(naive_utc(where.until))
 
     extra = [f"r.{c}" for c in ("title", "board_name", "job", "posted_at") if c in post_columns]
     member_cols = [f"p.{m}_{p}" for m in members for p in ("p_neg", "p_neu", "p_pos")]
