@@ -82,7 +82,7 @@ def layout_cloud(
         step = 0.0
         while step < 2_000:
             # Wider than tall, like the canvas; 0.35 rad per step keeps neighbours close.
-            radius = 2.2 * step
+            radius = 1.2 * step
             angle = 0.35 * step
             candidate = PlacedWord(
                 keyword,
@@ -108,9 +108,17 @@ def layout_cloud(
 def keyword_cloud(keywords: Sequence[Keyword]) -> Markup:
     """The cloud as an inline `<svg>`; each word's tooltip gives the posts mentioning it."""
     words = layout_cloud(keywords)
+    # The view box hugs the placed words, so a month with few keywords is not mostly blank.
+    left, top, right, bottom = 0.0, 0.0, float(CLOUD_WIDTH), float(CLOUD_HEIGHT)
+    if words:
+        left = max(min(w.x - w.width / 2 for w in words) - 8, 0)
+        top = max(min(w.y - w.height / 2 for w in words) - 8, 0)
+        right = min(max(w.x + w.width / 2 for w in words) + 8, CLOUD_WIDTH)
+        bottom = min(max(w.y + w.height / 2 for w in words) + 8, CLOUD_HEIGHT)
     parts = [
-        f'<svg class="cloud" viewBox="0 0 {CLOUD_WIDTH} {CLOUD_HEIGHT}" role="img" '
-        f'aria-label="keyword cloud" xmlns="http://www.w3.org/2000/svg">'
+        f'<svg class="cloud" viewBox="{left:.0f} {top:.0f} {right - left:.0f} {bottom - top:.0f}" '
+        'role="img" aria-label="keyword cloud" xmlns="http://www.w3.org/2000/svg" '
+        f'style="max-width: {right - left:.0f}px">'
     ]
     for word in words:
         net = "n/a" if word.keyword.net is None else f"{word.keyword.net:+.2f}"
