@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "sentiment_assets.cli.serve",
     "sentiment_assets.cli.review_app",
     "sentiment_assets.cli.report",
+    "sentiment_assets.cli.dashboards",
 )
 
 

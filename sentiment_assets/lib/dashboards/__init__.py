@@ -1,0 +1,1 @@
+"""The Evidence dashboards: install, build fully offline, and serve the static site."""
