@@ -1,0 +1,75 @@
+"""Rollback re-points the champion; `sentiment predict` and the serving holder follow it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sentiment_assets.cli.main import main
+from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.models.ensemble import NAME
+from sentiment_assets.lib.registry import CHAMPION, ModelRegistry, load_champion
+from sentiment_assets.lib.registry.store import POINTER_FILE
+from sentiment_assets.lib.serving.champion import ChampionHolder
+from sentiment_assets_tests.registry.helpers import (
+    POSITIVE_TEXT,
+    seed_base_corpus,
+    train_and_gate,
+)
+
+
+def _predict(tmp_path: Path, name: str) -> pd.DataFrame:
+    source = tmp_path / f"{name}.csv"
+    pd.DataFrame({"text": [POSITIVE_TEXT]}).to_csv(source, index=False)
+    out = tmp_path / f"{name}_out.csv"
+    assert main(["predict", str(source), "-o", str(out)]) == 0
+    return pd.read_csv(out)
+
+
+def test_rollback_restores_the_previous_champion_for_predict_and_serving(
+    lakehouse: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = tmp_path / "models"  # where the `warehouse` fixture points SENTIMENT_MODELS
+    frame = seed_base_corpus(lakehouse, tmp_path)
+    good = train_and_gate(lakehouse, models, frame)
+    # A negative margin forces the (worse) second version through the gate.
+    bad = train_and_gate(lakehouse, models, frame, flip=True, margin=-1.0)
+    assert good.promoted and bad.promoted
+    holder = ChampionHolder(models, load=load_champion, watch=models / NAME, check_interval_s=0)
+    assert holder.model.version == bad.registered.version
+
+    before = _predict(tmp_path, "before")
+    assert before["model_version"].tolist() == [bad.registered.version]
+    assert before["label"].tolist() == ["부정"]  # the flipped lexicon calls praise negative
+
+    assert main(["rollback"]) == 0
+    assert f"v{bad.registered.number}" in capsys.readouterr().out
+    registry = ModelRegistry(models)
+    assert registry.aliases()[CHAMPION] == good.registered.number
+    assert (models / NAME / POINTER_FILE).read_text().count(good.registered.version) == 2
+
+    after = _predict(tmp_path, "after")
+    assert after["model_version"].tolist() == [good.registered.version]
+    assert after["label"].tolist() == ["긍정"]
+    holder.current()
+    holder.wait_for_reload()
+    assert holder.model.version == good.registered.version
+
+    # The first champion has nothing before it; --to picks any registered version.
+    assert main(["rollback"]) == 2
+    assert "nothing earlier" in capsys.readouterr().err
+    assert main(["rollback", "--to", f"v{bad.registered.number}"]) == 0
+    assert registry.aliases()[CHAMPION] == bad.registered.number
+    assert main(["rollback", "--to", "99"]) == 2
+    assert "no version 99" in capsys.readouterr().err
+    assert main(["rollback", "--list"]) == 0
+    assert f"ensemble/{good.registered.version}" in capsys.readouterr().out
+
+
+def test_rollback_with_an_empty_registry_says_so(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rollback"]) == 2
+    assert "no champion yet" in capsys.readouterr().err
