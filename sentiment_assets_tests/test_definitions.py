@@ -27,6 +27,7 @@ EXPECTED_ASSETS = {
     "sentiment_by_job_week": ("marts", "lakehouse"),
     "model_quality": ("marts", "lakehouse"),
     "feedback": ("feedback", "lakehouse"),
+    "refined_labels": ("refine", "lakehouse"),
 }
 # Assets that write the lakehouse must run in its single-writer pool.
 LAKE_WRITERS = {
@@ -40,6 +41,7 @@ LAKE_WRITERS = {
     "post_keywords",
     "sentiment_by_job_week",
     "feedback",
+    "refined_labels",
 }
 
 

@@ -1,0 +1,220 @@
+"""refined_labels: one refinement round of the self-training loop per materialization."""
+
+import os
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from sentiment_assets.defs.labeling.resources import LlmResource
+from sentiment_assets.defs.lakehouse.resources import (
+    LAKEHOUSE_POOL,
+    LAKEHOUSE_RETRY,
+    LakehouseResource,
+)
+from sentiment_assets.lib.labeling.errors import LabelingConfigError
+from sentiment_assets.lib.models.tracking import log_run
+from sentiment_assets.lib.refine.convergence import ConvergenceSettings
+from sentiment_assets.lib.refine.inputs import read_inputs
+from sentiment_assets.lib.refine.relabel import LlmRelabeler, build_relabeler
+from sentiment_assets.lib.refine.round import RoundResult, RoundSettings, run_round
+from sentiment_assets.lib.refine.rules import RuleSettings
+from sentiment_assets.lib.refine.store import history, read_rounds, round_row, write_round
+from sentiment_assets.lib.refine.tables import REFINED_LABELS
+from sentiment_assets.lib.settings import Paths, mlflow_tracking_uri
+
+
+class RefinedLabelsConfig(dg.Config):
+    """Budgets, the threshold schedule and the stopping rules of a round."""
+
+    max_relabel: int = Field(
+        default=100, ge=0, description="Most doubtful posts sent to the LLM relabeler per round."
+    )
+    max_review: int = Field(
+        default=50, ge=0, description="Most uncertain posts flagged for human review per round."
+    )
+    relabel_model: str | None = Field(
+        default=None,
+        description="Model for relabeling (default: the labeling model); a stronger one pays.",
+    )
+    folds: int = Field(default=5, ge=2, description="k of the out-of-sample cross-validation.")
+    start_threshold: float = Field(default=0.8, gt=0, le=1)
+    threshold_step: float = Field(default=0.02, ge=0, description="Added to it every round.")
+    max_threshold: float = Field(default=0.95, gt=0, le=1)
+    min_improvement: float = Field(default=0.005, ge=0)
+    patience: int = Field(default=3, ge=1)
+    min_change_rate: float = Field(default=0.01, ge=0)
+    min_member_variance: float = Field(default=0.0005, ge=0)
+    min_human: int = Field(
+        default=30, ge=1, description="Human-labeled posts needed to score on them."
+    )
+    track: bool = Field(default=True, description="Log the round's metrics to MLflow.")
+
+    def settings(self) -> RoundSettings:
+        """The Dagster-free round settings."""
+        return RoundSettings(
+            rules=RuleSettings(max_relabel=self.max_relabel, max_review=self.max_review),
+            convergence=ConvergenceSettings(
+                min_improvement=self.min_improvement,
+                patience=self.patience,
+                min_change_rate=self.min_change_rate,
+                min_member_variance=self.min_member_variance,
+                start_threshold=self.start_threshold,
+                threshold_step=self.threshold_step,
+                max_threshold=self.max_threshold,
+            ),
+            folds=self.folds,
+            min_human=self.min_human,
+        )
+
+
+def _track(result: RoundResult, paths: Paths, run_id: str, model_version: str | None) -> str:
+    metrics: dict[str, float] = {
+        "threshold": result.threshold,
+        "next_threshold": result.decision.next_threshold,
+        "converged": float(result.decision.converged),
+        **{k: float(v) for k, v in result.counts.items()},
+        "correction_rate": float(result.bias["correction_rate"]),  # type: ignore[arg-type]
+    }
+    if result.bias["distribution_shift_tv"] is not None:
+        metrics["distribution_shift_tv"] = float(result.bias["distribution_shift_tv"])  # type: ignore[arg-type]
+    m = result.metrics
+    for name, value in (
+        (m.score_name, m.score),
+        ("label_change_rate", m.label_change_rate),
+        ("member_variance", m.member_variance),
+        ("improvement", result.decision.improvement),
+    ):
+        if value is not None:
+            metrics[name] = float(value)
+    return log_run(
+        mlflow_tracking_uri(paths),
+        paths.models,
+        run_name=f"refinement-round-{result.round}",
+        params={"round": result.round, "threshold": result.threshold},
+        metrics=metrics,
+        tags={
+            "dagster_run_id": run_id,
+            "asset": REFINED_LABELS,
+            "refinement_round": str(result.round),
+            "ensemble_model_version": model_version or "",
+            "stop_reason": result.decision.reason,
+        },
+    )
+
+
+@dg.asset(
+    name=REFINED_LABELS,
+    group_name="refine",
+    pool=LAKEHOUSE_POOL,
+    retry_policy=LAKEHOUSE_RETRY,
+    deps=["labeled_chunks", "ensemble_predictions", "feedback"],
+    kinds={"duckdb", "scikitlearn"},
+    op_tags={"llm_api": "calls"},
+    description="One row per post per label version (append-only; `lib.refine.tables."
+    "current_labels` gives the current one): label, source (llm, weak, human, "
+    "ensemble-corrected, llm-relabel), confidence, labeler, previous label, reason, round, "
+    "training text, ensemble version and lakehouse snapshot used. Each materialization is one "
+    "refinement round; label_quality (per post per round) and refinement_rounds (per round) "
+    "are written in the same commit.",
+)
+def refined_labels(
+    context: dg.AssetExecutionContext,
+    config: RefinedLabelsConfig,
+    lakehouse: LakehouseResource,
+    llm: LlmResource,
+) -> dg.MaterializeResult:
+    """Run one refinement round and append its label versions."""
+    paths = Paths.from_env()
+    lake = lakehouse.get()
+    with lake.session() as session:
+        inputs = read_inputs(session)
+        rounds = read_rounds(session)
+    past, last_converged = history(rounds)
+    relabeler: LlmRelabeler | None = None
+    try:
+        relabeler = build_relabeler(
+            llm.config(),
+            model=config.relabel_model,
+            cache_dir=paths.warehouse,
+            models_root=paths.models,
+            environ=os.environ,
+        )
+    except LabelingConfigError as exc:
+        # A named but misconfigured LLM is a configuration error: retrying cannot fix it.
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    try:
+        result = run_round(
+            inputs,
+            past,
+            last_converged=last_converged,
+            settings=config.settings(),
+            relabel=relabeler if config.max_relabel else None,
+            run_id=context.run.run_id,
+        )
+    finally:
+        if relabeler is not None:
+            relabeler.close()
+    metadata: dict[str, Any] = {}
+    mlflow_run_id = None
+    if config.track:
+        try:
+            mlflow_run_id = _track(result, paths, context.run.run_id, inputs.model_version)
+            metadata["mlflow_run_id"] = mlflow_run_id
+        except Exception as exc:
+            # The round's labels matter more than its log line: report, do not fail.
+            context.log.warning(f"round not logged to MLflow: {type(exc).__name__}: {exc}")
+            metadata["mlflow_error"] = f"{type(exc).__name__}: {exc}"
+    row = round_row(
+        result,
+        model_version=inputs.model_version,
+        snapshot_id=inputs.snapshot_id,
+        mlflow_run_id=mlflow_run_id,
+        run_id=context.run.run_id,
+        refined_at=result.refined_at,
+    )
+    with lake.session() as session:
+        snapshot_id = write_round(session, result, row)
+    if relabeler is None:
+        relabel_note = "no LLM provider configured (provider weak): relabel skipped"
+    elif not config.max_relabel:
+        relabel_note = "relabel turned off (max_relabel 0)"
+    else:
+        relabel_note = "relabel ran"
+    usage = relabeler.summaries[-1] if relabeler and relabeler.summaries else None
+    for note in result.notes:
+        context.log.info(note)
+    for warning in result.bias["warnings"]:  # type: ignore[attr-defined]
+        context.log.warning(f"bias check: {warning}")
+    m, d = result.metrics, result.decision
+    metadata.update(
+        {
+            "round": result.round,
+            "threshold": result.threshold,
+            "next_threshold": d.next_threshold,
+            **{k: v for k, v in result.counts.items()},
+            "label_change_rate": m.label_change_rate if m.label_change_rate is not None else "n/a",
+            "score_name": m.score_name,
+            "score": m.score if m.score is not None else "n/a",
+            "member_variance": m.member_variance if m.member_variance is not None else "n/a",
+            "improvement": d.improvement if d.improvement is not None else "n/a",
+            "converged": d.converged,
+            "stop_reason": d.reason or "",
+            "convergence_detail": d.detail,
+            "frozen_after_convergence": last_converged,
+            "relabel": relabel_note,
+            "relabel_requests": usage.requests if usage else 0,
+            "relabel_budget_exhausted_posts": usage.budget_exhausted if usage else 0,
+            "relabel_tokens": (usage.tokens_in + usage.tokens_out) if usage else 0,
+            "ensemble_model_version": inputs.model_version or "none",
+            "source_snapshot_id": inputs.snapshot_id,
+            "snapshot_id": snapshot_id or 0,
+            "notes": dg.MetadataValue.json(result.notes),
+            "bias": dg.MetadataValue.json(result.bias),
+            "distribution_shift_tv": result.bias["distribution_shift_tv"]
+            if result.bias["distribution_shift_tv"] is not None
+            else "n/a (no post labeled before)",
+            "bias_warnings": len(result.bias["warnings"]),  # type: ignore[arg-type]
+        }
+    )
+    return dg.MaterializeResult(metadata=metadata)
