@@ -61,26 +61,16 @@ def tone_colour(net: float | None) -> str:
     return LABEL_COLOURS["긍정"] if net > 0 else LABEL_COLOURS["부정"]
 
 
-def layout_cloud(
-    keywords: Sequence[Keyword], width: float = CLOUD_WIDTH, height: float = CLOUD_HEIGHT
+def _place(
+    ranked: Sequence[Keyword], width: float, height: float, max_font_px: float
 ) -> list[PlacedWord]:
-    """Place keywords on an Archimedean spiral from the centre, largest first.
-
-    Font size grows with the square root of the posts mentioning a word, so a word twice as
-    frequent covers about twice the area. A word that finds no free spot inside the canvas is
-    left out (the smallest ones, in practice). Deterministic: the same marts give the same SVG.
-    """
-    if not keywords:
-        return []
-    ranked = sorted(keywords, key=lambda k: (-k.posts, k.keyword))
     top, bottom = math.sqrt(ranked[0].posts), math.sqrt(ranked[-1].posts)
     placed: list[PlacedWord] = []
     for keyword in ranked:
         scale = (math.sqrt(keyword.posts) - bottom) / (top - bottom) if top > bottom else 1.0
-        font_px = MIN_FONT_PX + scale * (MAX_FONT_PX - MIN_FONT_PX)
+        font_px = MIN_FONT_PX + scale * (max_font_px - MIN_FONT_PX)
         box_w, box_h = text_width(keyword.keyword, font_px), font_px * 1.15
-        step = 0.0
-        while step < 2_000:
+        for step in range(1_500):
             # Wider than tall, like the canvas; 0.35 rad per step keeps neighbours close.
             radius = 1.2 * step
             angle = 0.35 * step
@@ -101,7 +91,27 @@ def layout_cloud(
             if inside and not any(candidate.overlaps(other) for other in placed):
                 placed.append(candidate)
                 break
-            step += 1
+    return placed
+
+
+def layout_cloud(
+    keywords: Sequence[Keyword], width: float = CLOUD_WIDTH, height: float = CLOUD_HEIGHT
+) -> list[PlacedWord]:
+    """Place keywords on an Archimedean spiral from the centre, largest first.
+
+    Font size grows with the square root of the posts mentioning a word, so a word twice as
+    frequent covers about twice the area. When some words find no free spot, the whole cloud is
+    laid out again with smaller large words (the smallest size stays readable); whatever still
+    does not fit after that is left out. Deterministic: the same marts give the same SVG.
+    """
+    if not keywords:
+        return []
+    ranked = sorted(keywords, key=lambda k: (-k.posts, k.keyword))
+    max_font_px = MAX_FONT_PX
+    placed = _place(ranked, width, height, max_font_px)
+    while len(placed) < len(ranked) and max_font_px > 2 * MIN_FONT_PX:
+        max_font_px *= 0.8
+        placed = _place(ranked, width, height, max_font_px)
     return placed
 
 
