@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -88,7 +89,7 @@ def test_challenger_retrains_incrementally_gates_and_consumes_feedback_once(
         [challenger_model, champion_predictions], resources=resources, run_config=CONFIG
     )
     assert first.success
-    meta = {
+    meta: dict[str, Any] = {
         k: v.value
         for k, v in first.asset_materializations_for_node("challenger_model")[0].metadata.items()
     }
@@ -125,9 +126,12 @@ def test_challenger_retrains_incrementally_gates_and_consumes_feedback_once(
 
     second = dg.materialize([challenger_model], resources=resources, run_config=CONFIG)
     assert second.success
-    again = second.asset_materializations_for_node("challenger_model")[0].metadata
-    assert again["feedback_consumed"].value == 0
-    assert again["training_mix"].value["feedback"] == 0
+    again: dict[str, Any] = {
+        k: v.value
+        for k, v in second.asset_materializations_for_node("challenger_model")[0].metadata.items()
+    }
+    assert again["feedback_consumed"] == 0
+    assert again["training_mix"]["feedback"] == 0
     assert {r.consumed_by for r in store.rows_after(0) if r.consumed_by} == {first.run_id}
 
 

@@ -47,10 +47,8 @@ def test_current_labels_come_from_the_current_rows(lakehouse: Lakehouse) -> None
     )
     with lakehouse.session() as lake:
         current = read_current_labels(lake)
-    assert current[["post_id", "label"]].to_dict("records") == [
-        {"post_id": 1, "label": 2},
-        {"post_id": 2, "label": 0},
-    ]
+    assert current["post_id"].tolist() == [1, 2]
+    assert current["label"].tolist() == [2, 0]
 
 
 def test_unknown_labels_are_refused(lakehouse: Lakehouse) -> None:
