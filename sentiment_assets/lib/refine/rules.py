@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -189,7 +189,7 @@ class RelabelAnswer:
 def apply_relabels(
     decisions: pd.DataFrame,
     posts: pd.DataFrame,
-    answers: Mapping[object, RelabelAnswer],
+    answers: Mapping[Any, RelabelAnswer],
     *,
     max_review: int,
 ) -> pd.DataFrame:
