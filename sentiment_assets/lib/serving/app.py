@@ -32,6 +32,7 @@ from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.lakehouse.lake import LakeSession
 from sentiment_assets.lib.models.base import LABELS
 from sentiment_assets.lib.serving import review_queue
+from sentiment_assets.lib.serving.body_limit import BodyLimitMiddleware
 from sentiment_assets.lib.serving.champion import ChampionHolder
 from sentiment_assets.lib.serving.schemas import (
     ErrorBody,
@@ -234,8 +235,8 @@ def create_app(
         version="1",
         summary="Sentiment of MapleStory community posts, and the corrections people make.",
         description=__doc__ or "",
-        max_body_size=settings.max_body_bytes,
     )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.state.champion = champion
     app.state.store = store
 
