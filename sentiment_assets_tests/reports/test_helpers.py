@@ -8,7 +8,7 @@ import pytest
 
 from sentiment_assets.lib.reports.marts import Keyword
 from sentiment_assets.lib.reports.months import Month
-from sentiment_assets.lib.reports.render import count_change, pp_change, safe_link
+from sentiment_assets.lib.reports.render import count_change, pp_change, safe_link, signed
 from sentiment_assets.lib.reports.svg import CLOUD_HEIGHT, CLOUD_WIDTH, layout_cloud
 from sentiment_assets.lib.reports.writer import report_file_name
 
@@ -56,5 +56,7 @@ def test_changes_and_file_names() -> None:
     assert count_change(3, 0) == "new"
     assert pp_change(0.25, 0.5) == "-25.0%p"
     assert pp_change(None, 0.5) == "–"
+    assert pp_change(0.3333, 0.33334) == "±0.0%p"
+    assert signed(-0.001) == "±0.00" and signed(-0.25) == "-0.25"
     assert report_file_name("전사") == "전사.html"
     assert report_file_name("../a/b") == "_a_b.html"

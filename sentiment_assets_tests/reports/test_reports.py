@@ -75,8 +75,11 @@ def test_report_states_the_months_numbers_and_the_change(marts: Path, tmp_path: 
     # Trends: the weeks of 2025-03-03, -10 and -17 plus February's week, as three lines.
     assert html.count("<polyline") == 3
     assert "2025-02-10" in html and "2025-03-17" in html
-    # Representative posts link to the post.
-    assert 'href="https://www.inven.co.kr/board/maple/100/3"' in html
+    # Representative posts link to the post; February's are folded under "other months".
+    posts = html.index('data-table="posts"')
+    other = html.index('data-table="other-posts"')
+    assert posts < html.index('href="https://www.inven.co.kr/board/maple/100/3"') < other
+    assert html.index('href="https://www.inven.co.kr/board/maple/100/1"') > other
     # Self-contained: nothing to fetch, no script.
     assert "<script" not in html and "src=" not in html and "url(" not in html
     assert "default-src 'none'" in html

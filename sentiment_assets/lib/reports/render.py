@@ -20,9 +20,15 @@ def pct(share: float | None) -> str:
     return NO_VALUE if share is None else f"{share:.1%}"
 
 
+def _signed(value: float, digits: int) -> str:
+    # Rounded first, so a tiny negative change reads as ±0 rather than "-0.00".
+    rounded = round(value, digits)
+    return f"±{0:.{digits}f}" if rounded == 0 else f"{rounded:+.{digits}f}"
+
+
 def signed(value: float | None) -> str:
-    """Net sentiment as '+0.25' / '-0.10'; None -> a dash."""
-    return NO_VALUE if value is None else f"{value:+.2f}"
+    """Net sentiment as '+0.25' / '-0.10' / '±0.00'; None -> a dash."""
+    return NO_VALUE if value is None else _signed(value, 2)
 
 
 def count_change(current: int, previous: int) -> str:
@@ -36,14 +42,14 @@ def pp_change(current: float | None, previous: float | None) -> str:
     """A share's change in percentage points: '+4.2%p'."""
     if current is None or previous is None:
         return NO_VALUE
-    return f"{(current - previous) * 100:+.1f}%p"
+    return f"{_signed((current - previous) * 100, 1)}%p"
 
 
 def net_change(current: float | None, previous: float | None) -> str:
     """Net sentiment's change: '+0.12'."""
     if current is None or previous is None:
         return NO_VALUE
-    return f"{current - previous:+.2f}"
+    return _signed(current - previous, 2)
 
 
 def width(share: float | None) -> str:

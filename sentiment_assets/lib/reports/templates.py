@@ -31,7 +31,7 @@ HEAD = """<!doctype html>
   table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
   th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #eef0f3; }
   th:first-child, td:first-child, td.text { text-align: left; }
-  table[data-table="posts"] th, table[data-table="posts"] td { text-align: left; }
+  table[data-table$="posts"] th, table[data-table$="posts"] td { text-align: left; }
   .bar { display: flex; height: 10px; width: 120px; border-radius: 3px; overflow: hidden; }
   .neg { background: #c0392b; } .neu { background: #95a5a6; } .pos { background: #1e8449; }
   .label-부정 { color: #c0392b; } .label-중립 { color: #5b6670; } .label-긍정 { color: #1e8449; }
@@ -123,13 +123,13 @@ month; size grows with posts, colour is the word's net sentiment over all boards
 
 <h2>Representative posts</h2>
 <p class="muted">Per job and label, the posts the newest model is most confident about. The mart
-keeps three per job and label over all time: those posted in {{ data.month }} come first.</p>
-{% if data.posts %}
-<table data-table="posts">
+keeps three per job and label over all time; those posted in other months are folded away.</p>
+{% macro post_table(posts, kind) %}
+<table data-table="{{ kind }}">
   <thead><tr><th>Job</th><th>Label</th><th>Title</th><th>Confidence</th><th>Posted (UTC)</th></tr></thead>
   <tbody>
-  {% for post in data.posts | sort(attribute="in_month", reverse=True) %}
-  <tr{% if not post.in_month %} class="muted"{% endif %}>
+  {% for post in posts %}
+  <tr>
     <td>{{ post.job }}</td><td class="label-{{ post.label }}">{{ post.label }}</td>
     <td class="text">{% if safe_link(post.url) %}<a href="{{ post.url }}" rel="noopener noreferrer nofollow">{{ post.title }}</a>{% else %}{{ post.title }}{% endif %}</td>
     <td>{{ pct(post.confidence) }}</td>
@@ -138,8 +138,16 @@ keeps three per job and label over all time: those posted in {{ data.month }} co
   {% endfor %}
   </tbody>
 </table>
-{% else %}
-<p class="empty">No representative posts for {{ data.job_group }}.</p>
+{% endmacro %}
+{% set in_month = data.posts | selectattr("in_month") | list %}
+{% set other = data.posts | rejectattr("in_month") | list %}
+{% if in_month %}{{ post_table(in_month, "posts") }}
+{% else %}<p class="empty">None of {{ data.job_group }}'s representative posts was posted in {{ data.month }}.</p>
+{% endif %}
+{% if other %}
+<details><summary>From other months ({{ other | length }})</summary>
+{{ post_table(other, "other-posts") }}
+</details>
 {% endif %}
 
 <footer>Generated {{ generated_at }} from the marts export
