@@ -84,8 +84,9 @@ def test_two_rounds_keep_full_history_and_human_wins(lakehouse: Lakehouse, wareh
     pd.testing.assert_frame_equal(old, history1.drop(columns="is_current"))
     assert len(history2) == len(history1) + 6 + 1
     post7 = history2.loc[history2["post_id"] == 7]
-    assert post7["label"].tolist() == [truth(7), "부정"] or truth(7) == "부정"
-    assert post7["is_current"].tolist()[-1]
+    assert post7["label"].tolist() == ["긍정", "부정"] == [truth(7), "부정"]
+    assert post7["source"].tolist() == ["llm", "human"]
+    assert post7["is_current"].tolist() == [False, True]
     assert rounds["round"].tolist() == [1, 2]
     assert rounds["next_threshold"].tolist() == [0.82, 0.84]
     assert dict(zip(quality["round"], quality["n"], strict=True)) == {1: 36, 2: 42}
