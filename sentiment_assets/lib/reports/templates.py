@@ -152,7 +152,7 @@ keeps three per job and label over all time; those posted in other months are fo
 
 <footer>Generated {{ generated_at }} from the marts export
 {%- if info.lake_snapshot_id is not none %} of lakehouse snapshot {{ info.lake_snapshot_id }}{% endif %}
-{%- if info.exported_at %} (exported {{ info.exported_at }}){% endif %}.
+{%- if info.exported_at %} (exported {{ info.exported_at.strftime("%Y-%m-%d %H:%M %Z") }}){% endif %}.
 <a href="../index.html">All reports</a></footer>
 </body>
 </html>
