@@ -125,6 +125,8 @@ with queue_tab:
     lake = Lakehouse(paths.warehouse)
     board = st.number_input("board id (0 = all)", min_value=0, value=0, step=1, key="board")
     job = st.text_input("job", key="job").strip() or None
+    # Reviewed posts stay findable (to see or revise a decision), flagged in the `reviewed` column.
+    show_reviewed = st.checkbox("show reviewed posts", key="show_reviewed")
     frame, total, done, queue_version = pd.DataFrame(), 0, 0, None
     if lake.catalog_path.exists():
         reviewed = pd.DataFrame(
@@ -135,13 +137,15 @@ with queue_tab:
                 session,
                 review_queue.QueueFilter(board_id=int(board) or None, job=job, limit=50),
                 reviewed,
-                include_reviewed=False,
+                include_reviewed=show_reviewed,
             )
     st.progress(done / total if total else 0.0, text=f"reviewed {done} of {total}")
     if frame.empty:
         st.info("nothing waits for review")
     else:
-        shown = frame[["board_id", "post_id", "label", "confidence", "disagreement", "score"]]
+        shown = frame[
+            ["board_id", "post_id", "label", "confidence", "disagreement", "score", "reviewed"]
+        ]
         st.dataframe(shown, hide_index=True)
         choices = [f"{b}/{p}" for b, p in zip(frame["board_id"], frame["post_id"], strict=True)]
         picked = st.selectbox("post", choices, key="post")
