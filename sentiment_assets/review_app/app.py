@@ -18,21 +18,29 @@ from sentiment_assets.lib.feedback.store import FeedbackError, FeedbackInput, Fe
 from sentiment_assets.lib.feedback.store import default_path as store_path
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import LABELS, ModelLoadError
-from sentiment_assets.lib.models.ensemble import ensemble_versions, load_current
+from sentiment_assets.lib.models.ensemble import NAME as ENSEMBLE
+from sentiment_assets.lib.registry import load_champion
 from sentiment_assets.lib.serving import review_queue
 from sentiment_assets.lib.settings import Paths
 
 
 @st.cache_resource(max_entries=2)
-def _model(models_root: str, marker: str) -> Any:
-    """The newest ensemble; `marker` (its version name) makes a new version a new cache entry."""
+def _model(models_root: str, marker: int) -> Any:
+    """The registry's champion; a new `marker` (see `_models_marker`) makes a new cache entry."""
     del marker
-    return load_current(Path(models_root))
+    return load_champion(Path(models_root))
 
 
-def _newest_version(models_root: Path) -> str:
-    saved = ensemble_versions(models_root)
-    return saved[-1].name if saved else ""
+def _models_marker(models_root: Path) -> int:
+    """The ensemble folder's modification time, 0 when nothing was saved yet.
+
+    A new save and every move of the champion alias (promotion, rollback) change it, as the
+    serving API relies on too; a `stat` per rerun is cheap where asking the registry is not.
+    """
+    try:
+        return (models_root / ENSEMBLE).stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _key(*parts: object) -> str:
@@ -54,7 +62,7 @@ session_id = st.session_state.setdefault("session_id", uuid.uuid4().hex)
 st.set_page_config(page_title="maple-sentiment review", layout="wide")
 st.title("maple-sentiment review")
 
-marker = _newest_version(paths.models)
+marker = _models_marker(paths.models)
 model = None
 model_error = None
 if marker:

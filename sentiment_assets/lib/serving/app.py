@@ -61,10 +61,11 @@ _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def _load_ensemble(models_root: Any) -> Any:
-    # Imported late: the ensemble pulls in the members' frameworks.
-    from sentiment_assets.lib.models.ensemble import load_current
+    # Imported late: the ensemble pulls in the members' frameworks. The registry's champion
+    # (the newest save while nothing is registered) is what every reader of the model serves.
+    from sentiment_assets.lib.registry import load_champion
 
-    return load_current(models_root)
+    return load_champion(models_root)
 
 
 def _ensemble_folder(settings: ServingSettings) -> Any:
@@ -211,7 +212,7 @@ def create_app(
     Args:
         settings: token, folders and limits.
         load_model: loads the newest model from the models folder, raising ModelLoadError when
-            there is none (the ensemble's `load_current` by default).
+            there is none (the registry's champion, `load_champion`, by default).
 
     Raises:
         ValueError: no API token is configured.

@@ -1,7 +1,9 @@
 """The serving model: loaded once, swapped atomically when a newer version appears.
 
 The hot path costs at most one `stat` of the ensemble folder per check interval: a new version
-is renamed into that folder, which changes its modification time. The new model is loaded in a
+is renamed into that folder, and every move of the registry's champion alias (a promotion or a
+rollback) rewrites `ensemble/.champion.json` there, either of which changes its modification
+time. The new model is loaded in a
 background thread while requests keep using the old one, then a single reference assignment
 makes it current. A version that fails to load leaves the old champion serving and is reported
 by /health.
