@@ -143,3 +143,22 @@ def test_no_labels_yet_is_an_empty_round(lakehouse: Lakehouse) -> None:
     with lakehouse.session() as lake:
         assert current_labels(lake).empty
         assert len(lake.query(f"select * from lake.{REFINEMENT_ROUNDS}")) == 1
+
+
+def test_misconfigured_llm_fails_the_round_and_writes_nothing(lakehouse: Lakehouse) -> None:
+    add_labeled_posts(lakehouse, 12)
+    result = dg.materialize(
+        [refined_labels],
+        resources={
+            "lakehouse": LakehouseResource(path=str(lakehouse.root)),
+            "llm": LlmResource(provider="openai", model="m"),  # no base_url
+        },
+        run_config={"ops": {"refined_labels": {"config": {"track": False}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert "base_url" in str(failure.event_specific_data)
+    with lakehouse.session() as lake:
+        assert not lake.table_exists(REFINEMENT_ROUNDS)
+        assert current_labels(lake).empty
