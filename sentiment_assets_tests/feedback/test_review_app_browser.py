@@ -23,7 +23,8 @@ import pytest
 from sentiment_assets.lib.feedback.store import default_path
 from sentiment_assets_tests.feedback.helpers import train_ensemble
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Where Debian's package puts it; CHROMIUM overrides, as in the Makefile's `browser` target.
+CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
 # No sandbox: tests may run as root in a container. The rest keeps Chromium off the network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,6 +44,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium; the test skips (before starting the app) where it is not installed."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (make browser)")
+    return CHROMIUM
 
 
 @pytest.fixture
@@ -96,14 +105,12 @@ def review_app(warehouse: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_correction_made_in_chromium_lands_in_the_feedback_store(
-    review_app: str, warehouse: Path, artifacts: Path
+    chromium: Path, review_app: str, warehouse: Path, artifacts: Path
 ) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (make browser)")
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(WAIT_MS)
