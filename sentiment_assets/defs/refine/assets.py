@@ -49,6 +49,11 @@ class RefinedLabelsConfig(dg.Config):
         default=30, ge=1, description="Human-labeled posts needed to score on them."
     )
     track: bool = Field(default=True, description="Log the round's metrics to MLflow.")
+    unfreeze: bool = Field(
+        default=False,
+        description="Re-judge posts refined before the loop converged (after convergence only "
+        "new posts and people change labels); e.g. once a much better champion is promoted.",
+    )
 
     def settings(self) -> RoundSettings:
         """The Dagster-free round settings."""
@@ -147,7 +152,7 @@ def refined_labels(
         result = run_round(
             inputs,
             past,
-            last_converged=last_converged,
+            last_converged=last_converged and not config.unfreeze,
             settings=config.settings(),
             relabel=relabeler if config.max_relabel else None,
             run_id=context.run.run_id,
@@ -201,7 +206,7 @@ def refined_labels(
             "converged": d.converged,
             "stop_reason": d.reason or "",
             "convergence_detail": d.detail,
-            "frozen_after_convergence": last_converged,
+            "frozen_after_convergence": last_converged and not config.unfreeze,
             "relabel": relabel_note,
             "relabel_requests": usage.requests if usage else 0,
             "relabel_budget_exhausted_posts": usage.budget_exhausted if usage else 0,

@@ -1,0 +1,82 @@
+"""Rounds through the library (no Dagster): freezing after convergence, the one-commit write."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.refine.inputs import read_inputs
+from sentiment_assets.lib.refine.round import run_round
+from sentiment_assets.lib.refine.store import history, read_rounds, round_row, write_round
+from sentiment_assets.lib.refine.tables import current_labels
+from sentiment_assets_tests.refine.fixtures import add_labeled_posts, add_predictions, truth
+
+
+def one_round(lakehouse: Lakehouse, *, last_converged: bool | None = None):
+    with lakehouse.session() as lake:
+        inputs = read_inputs(lake)
+        past, converged = history(read_rounds(lake))
+    result = run_round(
+        inputs, past, last_converged=converged if last_converged is None else last_converged
+    )
+    row = round_row(
+        result,
+        model_version=inputs.model_version,
+        snapshot_id=inputs.snapshot_id,
+        mlflow_run_id=None,
+        run_id="test",
+        refined_at=result.refined_at,
+    )
+    with lakehouse.session() as lake:
+        snapshot = write_round(lake, result, row)
+        labels = current_labels(lake).set_index("post_id")
+    return result, snapshot, labels, row
+
+
+def test_after_convergence_only_new_posts_are_corrected(lakehouse: Lakehouse) -> None:
+    # Round 1 has no ensemble scores yet: nothing can be corrected, post 1 keeps its wrong label.
+    add_labeled_posts(lakehouse, 30, wrong={1: "부정"})
+    first, snapshot, labels, _ = one_round(lakehouse)
+    assert first.counts["corrected"] == 0 and snapshot is not None
+    assert labels.loc[1, "label"] == "부정"
+    assert any("relabel skipped" in n for n in first.notes)
+
+    # Then the ensemble scores everything, and a new post arrives with a wrong label too.
+    add_labeled_posts(lakehouse, 6, start=31, wrong={31: "부정"}, run_id="label-run-2")
+    add_predictions(lakehouse, range(1, 37))
+    frozen, _, labels, _ = one_round(lakehouse, last_converged=True)
+    assert frozen.counts["decision_frozen"] == 30
+    assert labels.loc[1, "label"] == "부정"  # refined before convergence: left alone
+    assert labels.loc[31, "label"] == truth(31) == "긍정"  # new: corrected
+    assert labels.loc[31, "source"] == "ensemble-corrected"
+
+    # Not frozen: the old post is corrected as well.
+    thawed, _, labels, row = one_round(lakehouse, last_converged=False)
+    assert thawed.round == 3 and thawed.threshold == 0.84
+    assert labels.loc[1, "label"] == truth(1) == "긍정"
+    assert row["label_change_rate"].iloc[0] == pytest.approx(1 / 36)
+
+
+def test_a_round_is_stored_once(lakehouse: Lakehouse) -> None:
+    add_labeled_posts(lakehouse, 12)
+    with lakehouse.session() as lake:
+        inputs = read_inputs(lake)
+    result = run_round(inputs, [])
+    row = round_row(
+        result,
+        model_version=None,
+        snapshot_id=inputs.snapshot_id,
+        mlflow_run_id=None,
+        run_id="a",
+        refined_at=result.refined_at,
+    )
+    with lakehouse.session() as lake:
+        write_round(lake, result, row)
+        with pytest.raises(ValueError, match="round 1 is already stored"):
+            write_round(lake, result, row)
+        assert len(current_labels(lake)) == 12
+        rounds = read_rounds(lake)
+    assert rounds["round"].tolist() == [1]
+    assert isinstance(rounds["refined_at"].iloc[0], pd.Timestamp)
+    assert rounds["refined_at"].iloc[0].tzinfo is None  # naive UTC like the rest of the lake
