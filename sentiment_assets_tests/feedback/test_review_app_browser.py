@@ -104,6 +104,7 @@ def review_app(warehouse: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+@pytest.mark.slow
 def test_a_correction_made_in_chromium_lands_in_the_feedback_store(
     chromium: Path, review_app: str, warehouse: Path, artifacts: Path
 ) -> None:
