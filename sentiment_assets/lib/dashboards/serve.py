@@ -12,6 +12,7 @@ import functools
 import http.server
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,17 @@ class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
             left -= len(chunk)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading server that does not print tracebacks for clients that hung up."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore a browser cancelling a fetch mid-transfer; report anything else."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(build_dir: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
     """A server for `build_dir` bound to 127.0.0.1 (port 0 picks a free one); not started.
 
@@ -84,7 +96,7 @@ def make_server(build_dir: Path, port: int = 0) -> http.server.ThreadingHTTPServ
             f"{build_dir} has no index.html: run `sentiment dashboards build` first."
         )
     handler = functools.partial(RangeRequestHandler, directory=os.fspath(build_dir))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return QuietServer(("127.0.0.1", port), handler)
 
 
 def serve_in_thread(build_dir: Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
