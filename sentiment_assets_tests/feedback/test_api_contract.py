@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,28 @@ def test_no_input_makes_a_server_error(
             assert response.status_code >= 400, f"{path} accepted a write without the token"
 
     check()
+
+
+def test_concurrent_predictions_equal_sequential_ones(api_url: str) -> None:
+    texts = [
+        "보스 보상 너무 좋다",
+        "버그 최악 짜증",
+        "점검 일정 언제",
+        "ㅋㅋ 재밌다",
+        "렉 때문에 망함",
+    ]
+    batches = [texts[i:] + texts[:i] for i in range(len(texts))] * 4
+
+    def ask(batch: list[str]) -> list[dict[str, Any]]:
+        response = requests.post(f"{api_url}/predict", json={"texts": batch}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()["predictions"]
+
+    expected = {p["text"]: p for p in ask(texts)}
+    # The endpoint runs in uvicorn's thread pool: requests share the model and its caches.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, batches))
+    for batch, predictions in zip(batches, answers, strict=True):
+        assert [p["text"] for p in predictions] == batch
+        for p in predictions:
+            assert p == expected[p["text"]]
