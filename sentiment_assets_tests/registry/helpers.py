@@ -81,3 +81,34 @@ def train_and_gate(
         metrics=saved.manifest.metrics,
         margin=margin,
     )
+
+
+def refined_rows(
+    posts: list[tuple[int, int, str, str, int]], *, feedback_ids: list[int | None] | None = None
+) -> pd.DataFrame:
+    """`refined_labels` rows in the refinement schema: (board, post, text, label, version)."""
+    from sentiment_assets.lib.refine.tables import REFINED_COLUMNS
+
+    n = len(posts)
+    frame = pd.DataFrame(
+        {
+            "board_id": [p[0] for p in posts],
+            "post_id": [p[1] for p in posts],
+            "label_version": [p[4] for p in posts],
+            "label": [p[3] for p in posts],
+            "previous_label": [None] * n,
+            "source": ["llm"] * n,
+            "confidence": [0.9] * n,
+            "labeler": ["test:model"] * n,
+            "reason": ["test"] * n,
+            "round": [1] * n,
+            "text": [p[2] for p in posts],
+            "text_hash": [str(hash(p[2])) for p in posts],
+            "feedback_id": pd.array(feedback_ids or [None] * n, dtype="Int64"),
+            "ensemble_model_version": [None] * n,
+            "source_snapshot_id": pd.array([None] * n, dtype="Int64"),
+            "refinement_run_id": ["test"] * n,
+            "refined_at": pd.Timestamp("2026-11-29"),
+        }
+    )
+    return frame.loc[:, list(REFINED_COLUMNS)]

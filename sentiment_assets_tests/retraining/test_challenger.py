@@ -23,7 +23,11 @@ from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import Manifest
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry, champion_version
 from sentiment_assets.lib.registry.evalset import feedback_held_out
-from sentiment_assets_tests.registry.helpers import seed_base_corpus, train_and_gate
+from sentiment_assets_tests.registry.helpers import (
+    refined_rows,
+    seed_base_corpus,
+    train_and_gate,
+)
 
 CONFIG = {"ops": {"challenger_model": {"config": {"members": ["lexicon"]}}}}
 
@@ -38,17 +42,11 @@ def _seed_posts(lakehouse: Lakehouse, frame: pd.DataFrame) -> None:
     )
     lakehouse.append(
         "refined_labels",
-        pd.DataFrame(
-            {
-                "board_id": 1,
-                "post_id": ids,
-                "text": posts["text"],
-                "label": posts["label_name"],
-                "source": "llm",
-                "confidence": 0.9,
-                "label_version": 1,
-                "is_current": True,
-            }
+        refined_rows(
+            [
+                (1, post, text, label, 1)
+                for post, text, label in zip(ids, posts["text"], posts["label_name"], strict=True)
+            ]
         ),
     )
 

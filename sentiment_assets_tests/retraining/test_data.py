@@ -15,51 +15,42 @@ from sentiment_assets.lib.retraining.data import (
     read_current_labels,
     usable_feedback,
 )
-
-
-def _refined(rows: list[tuple[int, str, str, int, bool]]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "board_id": [1] * len(rows),
-            "post_id": [r[0] for r in rows],
-            "text": [r[1] for r in rows],
-            "label": [r[2] for r in rows],
-            "source": ["llm"] * len(rows),
-            "confidence": [0.9] * len(rows),
-            "label_version": [r[3] for r in rows],
-            "is_current": [r[4] for r in rows],
-        }
-    )
+from sentiment_assets_tests.registry.helpers import refined_rows
 
 
 def test_current_labels_come_from_the_current_rows(lakehouse: Lakehouse) -> None:
     with lakehouse.session() as lake, pytest.raises(RefinedLabelsMissing):
         read_current_labels(lake)
+    ids = list(range(1, 41))
+    held = next(i for i, h in zip(ids, feedback_held_out(ids), strict=True) if h)
     lakehouse.append(
         "refined_labels",
-        _refined(
+        refined_rows(
             [
-                (1, "좋아요", "중립", 1, False),
-                (1, "좋아요", "긍정", 2, True),
-                (2, "별로", "부정", 1, True),
-            ]
+                (1, 1, "좋아요", "중립", 1),
+                (1, 1, "좋아요", "긍정", 2),
+                (1, 2, "별로", "부정", 1),
+                (1, 3, "사람이 고친 글", "긍정", 1),
+            ],
+            feedback_ids=[None, None, None, held],
         ),
     )
     with lakehouse.session() as lake:
         current = read_current_labels(lake)
+    # Post 3's label comes from a correction held out for the gate: never trained on.
     assert current["post_id"].tolist() == [1, 2]
     assert current["label"].tolist() == [2, 0]
 
 
 def test_unknown_labels_are_refused(lakehouse: Lakehouse) -> None:
-    lakehouse.append("refined_labels", _refined([(1, "좋아요", "positive?", 1, True)]))
+    lakehouse.append("refined_labels", refined_rows([(1, 1, "좋아요", "positive?", 1)]))
     with lakehouse.session() as lake, pytest.raises(RetrainingDataError, match="unknown label"):
         read_current_labels(lake)
 
 
 def test_missing_columns_are_named(lakehouse: Lakehouse) -> None:
     lakehouse.append("refined_labels", pd.DataFrame({"board_id": [1], "post_id": [1]}))
-    with lakehouse.session() as lake, pytest.raises(RetrainingDataError, match="is_current"):
+    with lakehouse.session() as lake, pytest.raises(RetrainingDataError, match="lacks columns"):
         read_current_labels(lake)
 
 

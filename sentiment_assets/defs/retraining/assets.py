@@ -102,7 +102,7 @@ def _read_inputs(
         raise dg.Failure(f"lake table {BASE_CORPUS_TABLE} is missing: materialize base_corpus")
     snapshot_id = lake.current_snapshot_id()
     try:
-        new = read_current_labels(lake)
+        new = read_current_labels(lake, snapshot_id=snapshot_id)
     except RefinedLabelsMissing as exc:
         # Before refinement's first run only corrections are new; with none either, the
         # round is skipped below rather than failed, so a fresh checkout's demo stays green.

@@ -1,7 +1,7 @@
 """The retraining set: the new refined labels, human corrections, and a base-corpus sample.
 
 - New data: the current label of every post in `refined_labels` (one row per post per label
-  version; the row with `is_current` is today's label).
+  version; the highest version is today's label, read with `lib/refine/tables.current_labels`).
 - Human corrections not yet consumed by a training run, weighted `FEEDBACK_WEIGHT` times a
   machine label: a person looked at them, and they are few. Where a person corrected a post, the
   correction replaces that post's refined label. Corrections held out for the promotion gate
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -23,6 +24,7 @@ from sentiment_assets.lib.corpus.labels import class_weights, labels_from_names
 from sentiment_assets.lib.lakehouse.lake import LakeSession
 from sentiment_assets.lib.models.base import LabeledTexts
 from sentiment_assets.lib.models.ensemble import prepare_texts
+from sentiment_assets.lib.refine.tables import current_labels
 from sentiment_assets.lib.registry.evalset import feedback_held_out
 
 REFINED_TABLE = "refined_labels"
@@ -38,8 +40,12 @@ class RefinedLabelsMissing(RetrainingDataError):
     """The refined_labels table does not exist yet (refinement has never run)."""
 
 
-def read_current_labels(lake: LakeSession) -> pd.DataFrame:
+def read_current_labels(lake: LakeSession, *, snapshot_id: int | None = None) -> pd.DataFrame:
     """One row per post: its current refined label as a class index, text, source, confidence.
+
+    The current label is the highest label version per post (`lib/refine/tables.py`). Human
+    labels whose correction is held out for the promotion gate are left out, so the gate never
+    judges a challenger on a label it trained on.
 
     Raises:
         RefinedLabelsMissing: the table does not exist.
@@ -49,29 +55,24 @@ def read_current_labels(lake: LakeSession) -> pd.DataFrame:
         raise RefinedLabelsMissing(
             f"lake table {REFINED_TABLE} is missing: materialize refined_labels first"
         )
-    columns = set(
-        lake.query(
-            "select column_name from information_schema.columns "
-            "where table_catalog = 'lake' and table_name = ?",
-            [REFINED_TABLE],
-        )["column_name"]
-    )
-    missing = sorted({*REFINED_COLUMNS, "label_version", "is_current"} - columns)
-    if missing:
-        raise RetrainingDataError(f"lake table {REFINED_TABLE} lacks columns {missing}")
-    frame = lake.query(
-        f"select {', '.join(REFINED_COLUMNS)}, label_version from lake.{REFINED_TABLE} "
-        "where is_current order by board_id, post_id, label_version"
-    )
-    # Two rows marked current for one post would be a refinement bug; the latest version wins.
-    frame = frame.drop_duplicates(["board_id", "post_id"], keep="last")
+    try:
+        frame = current_labels(lake, snapshot_id=snapshot_id)
+    except (KeyError, duckdb.BinderException) as exc:
+        # A table written by another schema version: say so rather than train on guesses.
+        raise RetrainingDataError(f"lake table {REFINED_TABLE} lacks columns: {exc}") from exc
+    if "feedback_id" in frame.columns and len(frame):
+        has_feedback = frame["feedback_id"].notna().to_numpy()
+        held = np.zeros(len(frame), dtype=bool)
+        held[has_feedback] = feedback_held_out(frame.loc[has_feedback, "feedback_id"].astype(int))
+        frame = frame.loc[~held]
     try:
         labels = (
             labels_from_names(pd.Series(frame["label"])) if len(frame) else np.zeros(0, np.int64)
         )
     except ValueError as exc:
         raise RetrainingDataError(f"lake table {REFINED_TABLE}: {exc}") from exc
-    return frame.assign(label=labels).reset_index(drop=True)
+    out = frame.loc[:, list(REFINED_COLUMNS)].assign(label=labels)
+    return out.reset_index(drop=True)
 
 
 def no_labels() -> pd.DataFrame:
