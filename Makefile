@@ -23,14 +23,15 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-# Browser tests drive Debian's Chromium (never a downloaded one); installed once per machine.
-CHROMIUM ?= /usr/bin/chromium
+# Browser tests drive Debian's Chromium (never a downloaded one); installed once per machine,
+# with CJK fonts so screenshots of Korean pages show text, not boxes.
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 browser:
-	@test -x $(CHROMIUM) || { \
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    chromium chromium-driver; }
+	    $(BROWSER_PACKAGES); }
 
 # Dagster refuses to start without an existing DAGSTER_HOME holding its instance config.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
