@@ -80,3 +80,20 @@ def test_a_round_is_stored_once(lakehouse: Lakehouse) -> None:
     assert rounds["round"].tolist() == [1]
     assert isinstance(rounds["refined_at"].iloc[0], pd.Timestamp)
     assert rounds["refined_at"].iloc[0].tzinfo is None  # naive UTC like the rest of the lake
+
+
+def test_the_champions_scores_are_trusted_over_a_newer_rejected_version(
+    lakehouse: Lakehouse,
+) -> None:
+    add_labeled_posts(lakehouse, 6)
+    add_predictions(lakehouse, range(1, 7), version="20260101T000000000000Z")
+    newer = {p: ("중립", 0.99) for p in range(1, 7)}
+    add_predictions(lakehouse, range(1, 7), version="20260201T000000000000Z", overrides=newer)
+    with lakehouse.session() as lake:
+        champion = read_inputs(lake, champion_version="20260101T000000000000Z")
+        newest = read_inputs(lake)
+        unknown = read_inputs(lake, champion_version="19990101T000000000000Z")
+    assert champion.model_version == "20260101T000000000000Z"
+    assert set(champion.predictions["ensemble_label"]) == {"긍정", "부정"}
+    assert newest.model_version == unknown.model_version == "20260201T000000000000Z"
+    assert set(newest.predictions["ensemble_label"]) == {"중립"}

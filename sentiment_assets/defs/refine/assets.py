@@ -21,6 +21,7 @@ from sentiment_assets.lib.refine.round import RoundResult, RoundSettings, run_ro
 from sentiment_assets.lib.refine.rules import RuleSettings
 from sentiment_assets.lib.refine.store import history, read_rounds, round_row, write_round
 from sentiment_assets.lib.refine.tables import REFINED_LABELS
+from sentiment_assets.lib.registry.champion import champion_path
 from sentiment_assets.lib.settings import Paths, mlflow_tracking_uri
 
 
@@ -108,6 +109,16 @@ def _track(result: RoundResult, paths: Paths, run_id: str, model_version: str | 
     )
 
 
+def _champion(paths: Paths, context: dg.AssetExecutionContext) -> str | None:
+    """The serving ensemble's version directory name, or None (then the newest scores count)."""
+    try:
+        return champion_path(paths.models).name
+    except Exception as exc:
+        # No model yet, or a registry problem: refinement still runs on the newest scores.
+        context.log.info(f"no champion to prefer ({type(exc).__name__}: {exc})")
+        return None
+
+
 @dg.asset(
     name=REFINED_LABELS,
     group_name="refine",
@@ -132,8 +143,9 @@ def refined_labels(
     """Run one refinement round and append its label versions."""
     paths = Paths.from_env()
     lake = lakehouse.get()
+    champion = _champion(paths, context)
     with lake.session() as session:
-        inputs = read_inputs(session)
+        inputs = read_inputs(session, champion_version=champion)
         rounds = read_rounds(session)
     past, last_converged = history(rounds)
     relabeler: LlmRelabeler | None = None

@@ -5,8 +5,8 @@ Sources, each optional (a missing table means "nothing of that kind yet"):
   the text comes from `raw_chunks` (exactly what was labeled, `post_text(title, body)`);
 - `feedback`: the newest human correction per post (free-text corrections without a post id
   name no post here; training reads them from `feedback` directly);
-- `ensemble_predictions`: the newest model version's scored rows (versions are sortable
-  timestamps);
+- `ensemble_predictions`: the champion's scored rows when it has any, else the newest model
+  version's (versions are sortable timestamps);
 - `raw_posts`: board and job for the bias checks, and the text of a post only people labeled.
 """
 
@@ -91,8 +91,14 @@ def human_labels(lake: LakeSession) -> pd.DataFrame:
     )
 
 
-def newest_predictions(lake: LakeSession) -> tuple[str | None, pd.DataFrame]:
-    """The newest model version and its scored (status ok) predictions."""
+def newest_predictions(
+    lake: LakeSession, *, preferred_version: str | None = None
+) -> tuple[str | None, pd.DataFrame]:
+    """The model version to trust and its scored (status ok) predictions.
+
+    `preferred_version` (the registry's champion) when it has scored posts, else the newest:
+    after a rollback the newest version is a rejected challenger, not the model that serves.
+    """
     columns = [
         "board_id",
         "post_id",
@@ -102,7 +108,11 @@ def newest_predictions(lake: LakeSession) -> tuple[str | None, pd.DataFrame]:
     ]
     if not lake.table_exists(PREDICTIONS):
         return None, pd.DataFrame(columns=pd.Index(columns))
-    row = lake.con.execute(f"select max(model_version) from lake.{PREDICTIONS}").fetchone()
+    row = lake.con.execute(
+        f"select coalesce(max(model_version) filter (where model_version = ?), "
+        f"max(model_version)) from lake.{PREDICTIONS}",
+        [preferred_version],
+    ).fetchone()
     version = row[0] if row else None
     if version is None:
         return None, pd.DataFrame(columns=pd.Index(columns))
@@ -137,10 +147,10 @@ def posts(lake: LakeSession) -> pd.DataFrame:
     return frame.drop(columns=["title", "body"])
 
 
-def read_inputs(lake: LakeSession) -> RoundInputs:
-    """Everything the round needs, read at one snapshot."""
+def read_inputs(lake: LakeSession, *, champion_version: str | None = None) -> RoundInputs:
+    """Everything the round needs, read at one snapshot; see `newest_predictions`."""
     snapshot_id = lake.current_snapshot_id()
-    version, predictions = newest_predictions(lake)
+    version, predictions = newest_predictions(lake, preferred_version=champion_version)
     return RoundInputs(
         machine_labels=machine_labels(lake),
         human_labels=human_labels(lake),
