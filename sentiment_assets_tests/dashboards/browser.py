@@ -12,6 +12,7 @@ import json
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from playwright.sync_api import Browser, Request, Response, sync_playwright
@@ -34,6 +35,22 @@ CHART = "[_echarts_instance_]"
 # Skeletons Evidence shows until a query's data arrives.
 LOADING = ".animate-pulse"
 WAIT_MS = 60_000
+# On this page, also query the page's own DuckDB-WASM directly: proof that the browser engine
+# reads the site's Parquet itself (the keyword explorer's charts re-query it as inputs change).
+ENGINE_PAGE = "/keywords/"
+ENGINE_PROBE = """async () => {
+    const db = window[Symbol.for('EVIDENCE_QUERY_ENGINE')];
+    const connection = await db.connect();
+    try {
+        const result = await connection.query(
+            "select version() as version, " +
+            "(select count(*) from marts.sentiment_by_job_week)::integer as job_weeks");
+        const row = result.toArray()[0];
+        return {version: String(row.version), job_weeks: Number(row.job_weeks)};
+    } finally {
+        await connection.close();
+    }
+}"""
 ABORTED = "net::ERR_ABORTED"
 
 
@@ -49,6 +66,7 @@ class PageReport:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    engine: dict[str, Any] = field(default_factory=dict)
 
 
 def check_site(
@@ -125,6 +143,8 @@ def _visit(
     report.drawn_charts = page.locator(f"{CHART} canvas, {CHART} svg").count()
     report.skeletons = page.locator(LOADING).count()
     report.text = page.inner_text("main") if page.locator("main").count() else ""
+    if path == ENGINE_PAGE:
+        report.engine = page.evaluate(ENGINE_PROBE)
     if screenshots is not None and path in shoot:
         screenshots.mkdir(parents=True, exist_ok=True)
         name = "dashboard" + path.replace("/", "_").rstrip("_") + ".png"

@@ -29,6 +29,7 @@ for host in ("1.1.1.1", "registry.npmjs.org", "extensions.duckdb.org"):
 """
 
 
+@pytest.mark.timeout(1200)  # the session's build may happen in this test's setup
 def test_the_build_ran_where_nothing_is_reachable(
     built_site: BuildResult, loopback_prefix: list[str] | None
 ) -> None:

@@ -64,15 +64,13 @@ def test_every_page_renders_its_charts_without_console_errors(
     loopback_prefix: list[str] | None,
 ) -> None:
     with duckdb.connect(str(marts_file), read_only=True) as con:
-        jobs = dict(
-            con.execute("select job, sum(posts) from sentiment_by_job_week group by job").fetchall()
-        )
-        groups = [
-            g
-            for (g,) in con.execute(
-                "select distinct job_group from sentiment_by_job_week"
-            ).fetchall()
-        ]
+        rows = con.execute(
+            "select job_group, job, sum(posts) from sentiment_by_job_week group by all"
+        ).fetchall()
+        counted = con.execute("select count(*) from sentiment_by_job_week").fetchone()
+    jobs = {job: posts for _, job, posts in rows}
+    groups = {group for group, _, _ in rows}
+    job_weeks = counted[0] if counted else None
     # Fixed pages, and one templated page per job group and per job of the sample lake.
     templated = {f"/jobs/{job}/" for job in jobs} | {f"/job-groups/{g}/" for g in groups}
     assert set(built_site.pages) == FIXED_PAGES | templated
@@ -88,6 +86,8 @@ def test_every_page_renders_its_charts_without_console_errors(
         if path not in LIST_PAGES:
             assert report.charts > 0 and report.drawn_charts >= report.charts, path
 
+    # The browser's own DuckDB (the pinned 0.9.1 build) reads the site's Parquet.
+    assert reports["/keywords/"].engine == {"version": "v0.9.1", "job_weeks": job_weeks}
     # The job page shows the job's real post count from the marts, and links its group.
     assert f"Posts\n\n{jobs['히어로']}\n" in reports[JOB_PAGE].text
     assert "Job group: 전사" in reports[JOB_PAGE].text
