@@ -73,3 +73,18 @@ def test_rollback_with_an_empty_registry_says_so(
 ) -> None:
     assert main(["rollback"]) == 2
     assert "no champion yet" in capsys.readouterr().err
+
+
+def test_history_catches_up_with_an_alias_moved_by_a_killed_promotion(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    registry = ModelRegistry(models)
+    for version in ("20260101T000000000000Z", "20260102T000000000000Z"):
+        (models / NAME / version).mkdir(parents=True)
+        registry.register(version, run_id=None, tags={})
+    registry.promote(1, reason="first")
+    # A promotion killed after moving the alias, before recording the history.
+    registry._client().set_registered_model_alias(registry.name, CHAMPION, "2")
+    assert registry.history() == [1, 2]
+    change = registry.rollback()
+    assert change.previous is not None and change.previous.number == 2
+    assert change.current.number == 1 and registry.aliases()[CHAMPION] == 1

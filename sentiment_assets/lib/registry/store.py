@@ -158,8 +158,7 @@ class ModelRegistry:
         registered = self._registered(self._client())
         if registered is None:
             return []
-        raw = (registered.tags or {}).get(HISTORY_TAG, "[]")
-        return [int(n) for n in json.loads(raw)]
+        return _reconciled(registered)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -252,9 +251,7 @@ class ModelRegistry:
             registered = self._registered(client)
             aliases = dict(registered.aliases or {}) if registered else {}
             previous_number = aliases.get(CHAMPION)
-            history = json.loads(
-                ((registered.tags if registered else None) or {}).get(HISTORY_TAG, "[]")
-            )
+            history = _reconciled(registered) if registered else []
             if rollback and len(history) >= 2 and history[-2] == number:
                 history.pop()  # one step back: the rolled-back champion leaves the history
             elif not history or history[-1] != number:
@@ -273,6 +270,19 @@ class ModelRegistry:
             write_pointer(self.models_root, target)
         previous = None if previous_number is None else self.get(int(previous_number))
         return AliasChange(previous=previous, current=self.get(number))
+
+
+def _reconciled(registered: Any) -> list[int]:
+    """The champion history, ending with the alias's version.
+
+    The alias and the history tag are two MLflow calls; a process killed between them leaves
+    the history one step behind the alias. The alias is the truth, so it is appended here.
+    """
+    history = [int(n) for n in json.loads((registered.tags or {}).get(HISTORY_TAG, "[]"))]
+    current = (registered.aliases or {}).get(CHAMPION)
+    if current is not None and (not history or history[-1] != int(current)):
+        history.append(int(current))
+    return history
 
 
 def write_pointer(models_root: Path, champion: RegisteredVersion) -> Path:
