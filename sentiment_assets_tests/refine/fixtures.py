@@ -43,15 +43,23 @@ def add_labeled_posts(
     start: int = 1,
     wrong: Mapping[int, str] | None = None,
     run_id: str = "label-run-1",
+    weak: bool = False,
+    crawl: bool = True,
 ) -> None:
-    """Crawl, chunk and label posts start..start+n-1; `wrong` overrides the labeler's label."""
-    add_raw_posts(lakehouse, n, start=start, texts=TEXTS)
+    """Crawl, chunk and label posts start..start+n-1; `wrong` overrides the labeler's label.
+
+    `weak` labels as the ensemble does when no LLM is configured; `crawl=False` labels posts
+    crawled and chunked before (an LLM labeling what was weakly labeled).
+    """
+    if crawl:
+        add_raw_posts(lakehouse, n, start=start, texts=TEXTS)
     wrong = wrong or {}
     with lakehouse.session() as lake:
         freeze_chunks(lake, threshold=1000, flush=True)
         chunks = lake.query(
-            "select chunk_id, board_id, post_id, text from lake.raw_chunks where post_id >= ?",
-            [start],
+            "select chunk_id, board_id, post_id, text from lake.raw_chunks "
+            "where post_id between ? and ?",
+            [start, start + n - 1],
         )
         attempts = [
             LabelAttempt(
@@ -61,10 +69,11 @@ def add_labeled_posts(
                 label=wrong.get(int(p), truth(int(p))),
                 confidence=0.9,
                 rationale="",
-                provider="openai",
-                model="gemma",
-                prompt_version="v1",
+                provider="weak" if weak else "openai",
+                model="ensemble" if weak else "gemma",
+                prompt_version=None if weak else "v1",
                 text_hash=text_hash(t),
+                is_weak=weak,
             )
             for b, p, t in zip(chunks["board_id"], chunks["post_id"], chunks["text"], strict=True)
         ]

@@ -97,3 +97,15 @@ def test_the_champions_scores_are_trusted_over_a_newer_rejected_version(
     assert set(champion.predictions["ensemble_label"]) == {"긍정", "부정"}
     assert newest.model_version == unknown.model_version == "20260201T000000000000Z"
     assert set(newest.predictions["ensemble_label"]) == {"중립"}
+
+
+def test_an_llm_label_replaces_a_weak_one_in_a_new_version(lakehouse: Lakehouse) -> None:
+    add_labeled_posts(lakehouse, 12, weak=True, wrong={1: "부정"})
+    _, _, labels, _ = one_round(lakehouse)
+    assert set(labels["source"]) == {"weak"} and labels.loc[1, "labeler"] == "weak:ensemble"
+    add_labeled_posts(lakehouse, 12, crawl=False, run_id="label-run-2")
+    second, _, labels, _ = one_round(lakehouse)
+    assert set(labels["source"]) == {"llm"}
+    assert labels.loc[1, "label"] == truth(1) and labels.loc[1, "previous_label"] == "부정"
+    assert labels.loc[1, "reason"] == "an LLM label replaces the weak (ensemble) label"
+    assert second.counts["labels_changed"] == 1 and second.counts["new_posts"] == 0
