@@ -162,3 +162,57 @@ def test_misconfigured_llm_fails_the_round_and_writes_nothing(lakehouse: Lakehou
     with lakehouse.session() as lake:
         assert not lake.table_exists(REFINEMENT_ROUNDS)
         assert current_labels(lake).empty
+
+
+def test_real_chain_from_posts_to_refined_labels(lakehouse: Lakehouse, tmp_path: Path) -> None:
+    # The upstream assets themselves (not hand-written tables): a trained lexicon ensemble,
+    # weak labels from it, its scores, then a refinement round over them.
+    from sentiment_assets.defs.corpus.assets import base_corpus
+    from sentiment_assets.defs.ensemble.assets import ensemble_predictions
+    from sentiment_assets.defs.labeling.assets import labeled_chunks, raw_chunks
+    from sentiment_assets.defs.training.assets import MEMBER_ASSETS, ensemble_model
+    from sentiment_assets.defs.training.resources import ModelStoreResource
+    from sentiment_assets_tests.labeling.conftest import add_raw_posts
+    from sentiment_assets_tests.models.synthetic import write_corpus
+    from sentiment_assets_tests.refine.fixtures import TEXTS
+
+    lexicon_model = next(a for a in MEMBER_ASSETS if a.key.to_user_string() == "lexicon_model")
+    corpus = write_corpus(tmp_path / "corpus.parquet")
+    add_raw_posts(lakehouse, 24, texts=TEXTS)
+    result = dg.materialize(
+        [
+            base_corpus,
+            lexicon_model,
+            ensemble_model,
+            raw_chunks,
+            labeled_chunks,
+            ensemble_predictions,
+            refined_labels,
+        ],
+        resources={
+            "lakehouse": LakehouseResource(path=str(lakehouse.root)),
+            "model_store": ModelStoreResource(),
+            "llm": LlmResource(provider="weak", track_usage=False),
+        },
+        run_config={
+            "ops": {
+                "base_corpus": {"config": {"source": str(corpus), "train_rows": None}},
+                "refined_labels": {"config": {"track": False}},
+            }
+        },
+    )
+    assert result.success
+    [event] = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("refined_labels")
+    ]
+    meta = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert meta["new_posts"] == 24 and meta["ensemble_model_version"] != "none"
+    with lakehouse.session() as lake:
+        current = current_labels(lake)
+        scored = lake.query("select count(*) as n from lake.ensemble_predictions")
+    assert len(current) == 24 and int(scored["n"].iloc[0]) == 24
+    assert set(current["source"]) <= {"weak", "ensemble-corrected"}
+    assert set(current["label"]) <= set(LABELS)
+    assert (current["ensemble_model_version"] == meta["ensemble_model_version"]).all()
