@@ -34,7 +34,11 @@ from sentiment_assets.lib.dashboards.node import NodeToolchain
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.marts.manifest import dbt_executable
 from sentiment_assets.lib.settings import PROJECT_ROOT
-from sentiment_assets_tests.marts.sample_lake import write_upstream
+from sentiment_assets_tests.marts.sample_lake import ensemble_predictions, raw_posts, write_upstream
+
+# Real job names the sample lake lacks that are awkward in a URL (parentheses, a comma), and
+# 제논, which is listed under two job groups (two boards).
+AWKWARD_JOBS = [("마법사", "아크메이지(불,독)", 102), ("도적", "제논", 104), ("해적", "제논", 105)]
 
 # What a copy of the project leaves out: installs and outputs.
 NOT_COPIED = shutil.ignore_patterns("node_modules", "build", ".evidence")
@@ -63,7 +67,20 @@ def in_namespace(prefix: list[str]) -> list[str]:
 def marts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """marts.duckdb exported from the demo-shaped sample lake, through the real Dagster assets."""
     root = tmp_path_factory.mktemp("dashboards-lake") / "warehouse"
-    write_upstream(Lakehouse(root))
+    lake = Lakehouse(root)
+    write_upstream(lake)
+    extra = raw_posts(2 * len(AWKWARD_JOBS))
+    for i, (job_group, job, board_id) in enumerate(AWKWARD_JOBS * 2):
+        extra.loc[i, ["job_group", "category", "job"]] = [job_group, job, job]
+        extra.loc[i, ["board_id", "post_id", "board_name"]] = [
+            board_id,
+            5000 + i,
+            f"board {board_id}",
+        ]
+        extra.loc[i, "url"] = f"https://www.inven.co.kr/board/maple/{board_id}/{5000 + i}"
+    with lake.session() as session:
+        session.append("raw_posts", extra, key=("board_id", "post_id"))
+        session.append("ensemble_predictions", ensemble_predictions(extra, ("v1", "v2")))
     result = dg.materialize(
         [post_keywords, sentiment_marts, marts_export],
         resources={

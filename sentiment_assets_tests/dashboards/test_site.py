@@ -91,6 +91,9 @@ def test_every_page_renders_its_charts_without_console_errors(
     # The job page shows the job's real post count from the marts, and links its group.
     assert f"Posts\n\n{jobs['히어로']}\n" in reports[JOB_PAGE].text
     assert "Job group: 전사" in reports[JOB_PAGE].text
+    # A job on two boards gets one page that links both groups.
+    assert {"Job group: 도적", "Job group: 해적"} <= set(reports["/jobs/제논/"].text.splitlines())
+    assert "/jobs/아크메이지(불,독)/" in reports
     assert (artifacts / "dashboard_jobs_히어로.png").stat().st_size > 10_000
 
 
