@@ -123,5 +123,5 @@ def test_consumed_rows_do_not_count_and_threshold_is_configurable(db: Path) -> N
     assert [r.run_key for r in launched.run_requests or []] == ["feedback-6"]
 
 
-def test_sensor_targets_the_feedback_job() -> None:
-    assert feedback_sensor.job_name == "feedback_job"
+def test_sensor_targets_the_retraining_job() -> None:
+    assert feedback_sensor.job_name == "retraining_job"

@@ -24,8 +24,9 @@ from sentiment_assets.lib.labeling.records import LabelAttempt, PostToLabel, Usa
 from sentiment_assets.lib.models.base import LABELS, ModelLoadError
 from sentiment_assets.lib.text.normalize import text_hash
 
-DEFAULT_LOADER = "sentiment_assets.lib.models.ensemble:load_current"
-"""`module:function` that takes the models folder and returns the current ensemble."""
+DEFAULT_LOADER = "sentiment_assets.lib.registry:load_champion"
+"""`module:function` taking the models folder. The registry champion, so weak labels never come
+from a challenger the gate refused; the newest ensemble serves while none is registered."""
 
 
 class Predictor(Protocol):
