@@ -13,7 +13,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install browser demo dashboards test lint typecheck unit dev bench lock clean
+.PHONY: install browser demo dashboards reports test lint typecheck unit dev bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -38,8 +38,16 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
+# The demo job writes warehouse/marts.duckdb; the Evidence site is built from it afterwards.
 demo: install
 	$(BIN)/sentiment demo
+	$(BIN)/sentiment dashboards build
+
+dashboards: install
+	$(BIN)/sentiment dashboards build
+
+reports: install
+	$(BIN)/sentiment report
 
 lint: install
 	$(BIN)/ruff check .
