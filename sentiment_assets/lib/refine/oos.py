@@ -107,7 +107,10 @@ def out_of_sample(
     for train_idx, test_idx in splitter.split(x, local):
         model = classifier(seed=seed).fit(x[train_idx], local[train_idx])
         proba_local[test_idx] = model.predict_proba(x[test_idx])
-    issues = find_label_issues(local, proba_local, filter_by="prune_by_noise_rate")
+    # n_jobs=1: with more, cleanlab forks a multiprocessing pool, and a fork of a process that
+    # holds DuckDB's (or any library's) threads mid-lock can hang forever; one class-pruning
+    # pass over a round's posts takes milliseconds anyway.
+    issues = find_label_issues(local, proba_local, filter_by="prune_by_noise_rate", n_jobs=1)
     quality = get_label_quality_scores(local, proba_local, method="self_confidence")
     proba = np.zeros((len(labels), len(LABELS)))
     proba[:, classes] = proba_local
