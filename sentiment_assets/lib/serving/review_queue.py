@@ -19,10 +19,12 @@ from typing import Any
 import pandas as pd
 
 from sentiment_assets.lib.lakehouse.lake import LakeSession
+from sentiment_assets.lib.refine.tables import LABEL_QUALITY
 
 PREDICTIONS = "ensemble_predictions"
 POSTS = "raw_posts"
 LABELS_TABLE = "labeled_chunks"
+QUALITY = LABEL_QUALITY
 _PROB = {"부정": "p_neg", "중립": "p_neu", "긍정": "p_pos"}
 
 
@@ -113,6 +115,8 @@ def rank(
     post_columns = _columns(lake, POSTS) if has_posts else set()
     label_columns = _columns(lake, LABELS_TABLE) if lake.table_exists(LABELS_TABLE) else set()
     has_given = {"board_id", "post_id", "label"} <= label_columns
+    quality_columns = _columns(lake, QUALITY) if lake.table_exists(QUALITY) else set()
+    has_quality = {"label_error_score", "needs_review", "round"} <= quality_columns
 
     params: list[Any] = [version]
     filters = ["p.model_version = ?", "p.label is not null"]
@@ -146,6 +150,8 @@ def rank(
             *member_cols,
             *extra,
             ("g.given_label" if has_given else "null as given_label"),
+            ("q.refined_label_error" if has_quality else "null as refined_label_error"),
+            ("q.needs_review" if has_quality else "null as needs_review"),
         ]
     )
     joins = ""
@@ -157,6 +163,15 @@ def rank(
             f" left join (select board_id, post_id, any_value(label) as given_label "
             f"from lake.{LABELS_TABLE}{ok} group by all) g "
             "on g.board_id = p.board_id and g.post_id = p.post_id"
+        )
+    if has_quality:
+        # Refinement's cross-validated label-error score is better evidence than the distance
+        # between the model and a single labeler; its newest round per post wins.
+        joins += (
+            " left join (select board_id, post_id, label_error_score as refined_label_error, "
+            f"needs_review from lake.{QUALITY} qualify row_number() over "
+            "(partition by board_id, post_id order by round desc) = 1) q "
+            "on q.board_id = p.board_id and q.post_id = p.post_id"
         )
     lake.con.register("reviewed_posts", reviewed)
     try:
@@ -177,8 +192,15 @@ def rank(
     for label, column in _PROB.items():
         given_p = given_p.mask(frame["given_label"] == label, frame[column])
     frame["uncertainty"] = 1.0 - frame["confidence"].astype(float)
-    frame["label_error"] = (1.0 - given_p).fillna(0.0)
+    # "null as ..." arrives as a nullable integer column; float keeps fillna from casting.
+    refined_error = pd.Series(
+        pd.to_numeric(frame["refined_label_error"], errors="coerce"), index=frame.index
+    ).astype("float64")
+    frame["label_error"] = refined_error.fillna(1.0 - given_p).fillna(0.0)
     frame["score"] = frame["uncertainty"] + frame["disagreement"].fillna(0.0) + frame["label_error"]
+    # Posts refinement could not settle go first: they are where a person adds the most.
+    flagged = pd.Series(frame["needs_review"], index=frame.index).astype("float64").fillna(0.0)
+    frame["score"] += (flagged > 0).astype(float)
     if not include_reviewed:
         frame = frame.loc[~frame["reviewed"].astype(bool)]
     frame = frame.sort_values(["score", "board_id", "post_id"], ascending=[False, True, True])
