@@ -1,4 +1,8 @@
-"""Run every bench/bench_*.py (or those named), then rewrite BENCHMARKS.md from bench/results/."""
+"""Run every bench/bench_*.py (or those named), then rewrite BENCHMARKS.md from bench/results/.
+
+`python -m bench.run --render-only` rewrites BENCHMARKS.md from the stored results without
+running anything (after running one benchmark by hand, say).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _script(name: str) -> str:
+    # A result may be named for what it is (noise.json) rather than for its script.
+    return name if name.startswith("bench_") else f"bench_{name}"
+
+
 def render() -> str:
     """BENCHMARKS.md from the stored results, one section per benchmark."""
     lines = [
@@ -40,7 +49,7 @@ def render() -> str:
             "",
             f"Measured {result['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB"
             + (f", {m['gpu']}" if m.get("gpu") else ", no GPU")
-            + f"), Python {m['python']}. Script: `bench/{result['name']}.py`.",
+            + f"), Python {m['python']}. Script: `bench/{_script(result['name'])}.py`.",
             "",
             "| figure | value |",
             "|---|---|",
@@ -53,6 +62,9 @@ def render() -> str:
 
 def main(names: list[str]) -> int:
     """Run the selected benchmarks (all by default) and rewrite BENCHMARKS.md."""
+    if names == ["--render-only"]:
+        (ROOT / "BENCHMARKS.md").write_text(render())
+        return 0
     scripts = sorted(BENCH.glob("bench_*.py"))
     if names:
         scripts = [s for s in scripts if s.stem in names or s.stem.removeprefix("bench_") in names]
