@@ -207,6 +207,22 @@ class Lakehouse:
             "meta_busy_timeout 30000, data_inlining_row_limit 0)"
         )
 
+    def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        for attempt in range(self.max_retries + 1):
+            try:
+                con.execute(self.attach_sql())
+                return
+            except duckdb.Error as exc:
+                # Two processes creating a new catalog race on its first tables, before the
+                # busy timeout is in force: the loser sees "database is locked" and can retry.
+                locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                if not locked or attempt == self.max_retries:
+                    raise LakehouseError(
+                        f"Could not open the lakehouse catalog {self.catalog_path}: {exc}"
+                    ) from exc
+                delay = self.base_delay * (2**attempt)
+                time.sleep(delay + random.uniform(0, delay))
+
     @contextmanager
     def session(self) -> Iterator[LakeSession]:
         """Open a connection with the lakehouse attached; closed on exit."""
@@ -216,12 +232,7 @@ class Lakehouse:
         )
         try:
             load_extensions(con)
-            try:
-                con.execute(self.attach_sql())
-            except duckdb.Error as exc:
-                raise LakehouseError(
-                    f"Could not open the lakehouse catalog {self.catalog_path}: {exc}"
-                ) from exc
+            self._attach(con)
             yield LakeSession(con, max_retries=self.max_retries, base_delay=self.base_delay)
         finally:
             con.close()
