@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from sentiment_assets.lib.dashboards.node import NodeToolchain
 from sentiment_assets.lib.settings import PROJECT_ROOT
 
@@ -221,6 +223,27 @@ def built_pages(build_dir: Path) -> list[str]:
     return pages
 
 
+def _fill_empty_tables(project: Path, marts: Path) -> None:
+    """Give every mart with no rows a valid, empty Parquet file.
+
+    `evidence sources` writes a 0-byte file (or none) for a table without rows, and the
+    browser's DuckDB then refuses the whole site ("too small to be a Parquet file"). A young
+    lakehouse has such marts (no feedback yet), so an empty file with the mart's columns is
+    written in its place, straight from the export.
+    """
+    data = project / ".evidence" / "template" / "static" / "data" / SOURCE_NAME
+    if not data.is_dir():
+        return
+    with duckdb.connect(str(marts), read_only=True) as con:
+        for folder in sorted(p for p in data.iterdir() if p.is_dir()):
+            parquet = folder / f"{folder.name}.parquet"
+            if parquet.is_file() and parquet.stat().st_size > 0:
+                continue
+            table = '"' + folder.name.replace('"', '""') + '"'
+            target = str(parquet).replace("'", "''")
+            con.execute(f"copy (select * from {table} limit 0) to '{target}' (format parquet)")
+
+
 def build_dashboards(
     marts: Path, project: Path = DASHBOARDS_DIR, *, echo: Echo = print
 ) -> BuildResult:
@@ -265,6 +288,8 @@ def build_dashboards(
         if code != 0 or failures:
             detail = "; ".join(failures) or f"exit {code}"
             raise DashboardBuildError(f"evidence sources failed ({detail}); see {log}")
+
+        _fill_empty_tables(project, marts)
 
         started = time.monotonic()
         shutil.rmtree(project / "build", ignore_errors=True)
