@@ -96,8 +96,11 @@ class LakeSession:
 
     def table_exists(self, table: str) -> bool:
         """Whether `table` exists in the lakehouse's main schema."""
+        # dbt builds marts with the same names as nothing here today, but a mart named like a
+        # pipeline table must never make a reader think the pipeline table exists.
         row = self.con.execute(
-            "select count(*) from duckdb_tables() where database_name = ? and table_name = ?",
+            "select count(*) from duckdb_tables() "
+            "where database_name = ? and schema_name = 'main' and table_name = ?",
             [ALIAS, table],
         ).fetchone()
         return bool(row and row[0])
@@ -167,9 +170,11 @@ class LakeSession:
         return int(row[0]) if row and row[0] is not None else 0
 
     def tables(self) -> list[str]:
-        """Names of the lakehouse's tables."""
+        """Names of the lakehouse's own tables (schema main; dbt's schemas are not listed)."""
         rows = self.con.execute(
-            "select table_name from duckdb_tables() where database_name = ? order by 1", [ALIAS]
+            "select table_name from duckdb_tables() "
+            "where database_name = ? and schema_name = 'main' order by 1",
+            [ALIAS],
         ).fetchall()
         return [r[0] for r in rows]
 
