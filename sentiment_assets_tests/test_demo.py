@@ -19,6 +19,10 @@ def test_lakehouse_inventory_counts_tables(lakehouse: Lakehouse) -> None:
     import pandas as pd
 
     lakehouse.append("posts", pd.DataFrame({"id": [1, 2, 3]}))
+    with lakehouse.session() as lake:
+        # dbt's marts live in their own schema; the inventory covers the pipeline's tables only.
+        lake.con.execute("create schema lake.marts")
+        lake.con.execute("create table lake.marts.crawl_health as select 1 as n")
     result = dg.materialize(
         [lakehouse_inventory], resources={"lakehouse": LakehouseResource(path=str(lakehouse.root))}
     )
