@@ -19,6 +19,7 @@ from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.defs.training.assets import (
     GPU_OP_TAGS,
     GPU_POOL,
+    TrainKnobs,
     ensemble_model,
     gate_metadata,
     without_gate_rows,
@@ -27,7 +28,7 @@ from sentiment_assets.defs.training.resources import ModelStoreResource
 from sentiment_assets.lib.corpus.load import labeled
 from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse.lake import LakeSession
-from sentiment_assets.lib.models.base import ModelLoadError, TrainSettings
+from sentiment_assets.lib.models.base import ModelLoadError
 from sentiment_assets.lib.registry.evalset import (
     EvaluationSet,
     frozen_evaluation_set,
@@ -50,7 +51,7 @@ from sentiment_assets.lib.retraining.run import retrain
 CHALLENGER_ASSET = "challenger_model"
 
 
-class RetrainingConfig(dg.Config):
+class RetrainingConfig(TrainKnobs):
     """The training mix, the gate and the shared training knobs; defaults suit the demo."""
 
     members: list[str] | None = Field(
@@ -68,23 +69,6 @@ class RetrainingConfig(dg.Config):
     )
     gate_margin: float = Field(
         default=DEFAULT_MARGIN, description="Macro-F1 the challenger must gain over the champion."
-    )
-    epochs: int = 1
-    batch_size: int = 64
-    device: str = Field(default="auto", description="auto, cpu or cuda.")
-    max_len: int = 48
-    seed: int = 13
-
-
-def _settings(config: RetrainingConfig) -> TrainSettings:
-    if config.device not in ("auto", "cpu", "cuda"):
-        raise dg.Failure(f"device must be auto, cpu or cuda, not {config.device!r}")
-    return TrainSettings(
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        device=config.device,  # type: ignore[arg-type]
-        seed=config.seed,
-        max_len=config.max_len,
     )
 
 
@@ -172,7 +156,7 @@ def challenger_model(
             models_root=model_store.root(),
             tracking_uri=model_store.tracking_uri(),
             snapshot_id=snapshot_id,
-            settings=_settings(config),
+            settings=config.train_settings(),
             names=config.members,
             margin=config.gate_margin,
             tags={"trained_by": CHALLENGER_ASSET, "dagster_run_id": context.run_id},

@@ -37,7 +37,29 @@ _KINDS = {
 }
 
 
-class TrainingConfig(dg.Config):
+class TrainKnobs(dg.Config):
+    """Run-length knobs every training asset takes; defaults are tiny (the demo)."""
+
+    epochs: int = 1
+    batch_size: int = 64
+    device: str = Field(default="auto", description="auto, cpu or cuda.")
+    max_len: int = 48
+    seed: int = 13
+
+    def train_settings(self) -> TrainSettings:
+        """The members' TrainSettings; a Failure for a device name they would not know."""
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise dg.Failure(f"device must be auto, cpu or cuda, not {self.device!r}")
+        return TrainSettings(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            device=self.device,  # type: ignore[arg-type]
+            seed=self.seed,
+            max_len=self.max_len,
+        )
+
+
+class TrainingConfig(TrainKnobs):
     """Sample and knobs for one member's training run; defaults are tiny (the demo)."""
 
     train_rows: int | None = Field(
@@ -46,11 +68,6 @@ class TrainingConfig(dg.Config):
     dev_rows: int | None = Field(
         default=400, description="Dev rows for early stopping and calibration (None: all)."
     )
-    epochs: int = 1
-    batch_size: int = 64
-    device: str = Field(default="auto", description="auto, cpu or cuda.")
-    max_len: int = 48
-    seed: int = 13
 
 
 def read_corpus(lakehouse: LakehouseResource, sample: CorpusSample) -> tuple[pd.DataFrame, int]:
@@ -91,18 +108,6 @@ def gate_metadata(gate: GateResult) -> dict[str, Any]:
     }
 
 
-def _settings(config: TrainingConfig) -> TrainSettings:
-    if config.device not in ("auto", "cpu", "cuda"):
-        raise dg.Failure(f"device must be auto, cpu or cuda, not {config.device!r}")
-    return TrainSettings(
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        device=config.device,  # type: ignore[arg-type]
-        seed=config.seed,
-        max_len=config.max_len,
-    )
-
-
 def _split_counts(frame: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in frame["split"].value_counts().items()}
 
@@ -136,7 +141,7 @@ def member_model_asset(spec: MemberSpec) -> dg.AssetsDefinition:
             spec,
             labeled(frame, "train"),
             labeled(frame, "dev"),
-            _settings(config),
+            config.train_settings(),
             models_root=model_store.root(),
             tracking_uri=model_store.tracking_uri(),
             snapshot_id=snapshot_id,
