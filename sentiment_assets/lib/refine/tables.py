@@ -49,111 +49,81 @@ REFINEMENT_ROUNDS = "refinement_rounds"
 
 SOURCES: tuple[str, ...] = ("llm", "weak", "human", "ensemble-corrected", "llm-relabel")
 
-REFINED_LABELS_DDL = f"""
-create table if not exists lake.{REFINED_LABELS} (
-    board_id integer,
-    post_id bigint,
-    label_version integer,
-    label varchar,
-    previous_label varchar,
-    source varchar,
-    confidence double,
-    labeler varchar,
-    reason varchar,
-    round integer,
-    text varchar,
-    text_hash varchar,
-    feedback_id bigint,
-    ensemble_model_version varchar,
-    source_snapshot_id bigint,
-    refinement_run_id varchar,
-    refined_at timestamp
+
+def _ddl(table: str, schema: tuple[tuple[str, str], ...]) -> str:
+    columns = ",\n".join(f"    {name} {kind}" for name, kind in schema)
+    return f"create table if not exists lake.{table} (\n{columns}\n)"
+
+
+REFINED_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("board_id", "integer"),
+    ("post_id", "bigint"),
+    ("label_version", "integer"),
+    ("label", "varchar"),
+    ("previous_label", "varchar"),
+    ("source", "varchar"),
+    ("confidence", "double"),
+    ("labeler", "varchar"),
+    ("reason", "varchar"),
+    ("round", "integer"),
+    ("text", "varchar"),
+    ("text_hash", "varchar"),
+    ("feedback_id", "bigint"),
+    ("ensemble_model_version", "varchar"),
+    ("source_snapshot_id", "bigint"),
+    ("refinement_run_id", "varchar"),
+    ("refined_at", "timestamp"),
 )
-"""
-REFINED_COLUMNS: tuple[str, ...] = (
-    "board_id",
-    "post_id",
-    "label_version",
-    "label",
-    "previous_label",
-    "source",
-    "confidence",
-    "labeler",
-    "reason",
-    "round",
-    "text",
-    "text_hash",
-    "feedback_id",
-    "ensemble_model_version",
-    "source_snapshot_id",
-    "refinement_run_id",
-    "refined_at",
-)
+REFINED_LABELS_DDL = _ddl(REFINED_LABELS, REFINED_SCHEMA)
+REFINED_COLUMNS: tuple[str, ...] = tuple(name for name, _ in REFINED_SCHEMA)
 REFINED_KEY = ("board_id", "post_id", "label_version")
 
-LABEL_QUALITY_DDL = f"""
-create table if not exists lake.{LABEL_QUALITY} (
-    board_id integer,
-    post_id bigint,
-    round integer,
-    given_label varchar,
-    ensemble_label varchar,
-    ensemble_confidence double,
-    oos_label varchar,
-    oos_confidence double,
-    label_error_score double,
-    is_label_issue boolean,
-    decision varchar,
-    needs_review boolean,
-    threshold double,
-    refined_at timestamp
+LABEL_QUALITY_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("board_id", "integer"),
+    ("post_id", "bigint"),
+    ("round", "integer"),
+    ("given_label", "varchar"),
+    ("ensemble_label", "varchar"),
+    ("ensemble_confidence", "double"),
+    ("oos_label", "varchar"),
+    ("oos_confidence", "double"),
+    ("label_error_score", "double"),
+    ("is_label_issue", "boolean"),
+    ("decision", "varchar"),
+    ("needs_review", "boolean"),
+    ("threshold", "double"),
+    ("refined_at", "timestamp"),
 )
-"""
-LABEL_QUALITY_COLUMNS: tuple[str, ...] = (
-    "board_id",
-    "post_id",
-    "round",
-    "given_label",
-    "ensemble_label",
-    "ensemble_confidence",
-    "oos_label",
-    "oos_confidence",
-    "label_error_score",
-    "is_label_issue",
-    "decision",
-    "needs_review",
-    "threshold",
-    "refined_at",
-)
+LABEL_QUALITY_DDL = _ddl(LABEL_QUALITY, LABEL_QUALITY_SCHEMA)
+LABEL_QUALITY_COLUMNS: tuple[str, ...] = tuple(name for name, _ in LABEL_QUALITY_SCHEMA)
 LABEL_QUALITY_KEY = ("board_id", "post_id", "round")
 
-REFINEMENT_ROUNDS_DDL = f"""
-create table if not exists lake.{REFINEMENT_ROUNDS} (
-    round integer,
-    threshold double,
-    next_threshold double,
-    posts integer,
-    posts_existing integer,
-    labels_changed integer,
-    label_change_rate double,
-    corrected integer,
-    relabeled integer,
-    human integer,
-    needs_review integer,
-    label_issues integer,
-    score double,
-    score_name varchar,
-    member_variance double,
-    improvement double,
-    converged boolean,
-    stop_reason varchar,
-    ensemble_model_version varchar,
-    source_snapshot_id bigint,
-    mlflow_run_id varchar,
-    refinement_run_id varchar,
-    refined_at timestamp
+REFINEMENT_ROUNDS_SCHEMA: tuple[tuple[str, str], ...] = (
+    ("round", "integer"),
+    ("threshold", "double"),
+    ("next_threshold", "double"),
+    ("posts", "integer"),
+    ("posts_existing", "integer"),
+    ("labels_changed", "integer"),
+    ("label_change_rate", "double"),
+    ("corrected", "integer"),
+    ("relabeled", "integer"),
+    ("human", "integer"),
+    ("needs_review", "integer"),
+    ("label_issues", "integer"),
+    ("score", "double"),
+    ("score_name", "varchar"),
+    ("member_variance", "double"),
+    ("improvement", "double"),
+    ("converged", "boolean"),
+    ("stop_reason", "varchar"),
+    ("ensemble_model_version", "varchar"),
+    ("source_snapshot_id", "bigint"),
+    ("mlflow_run_id", "varchar"),
+    ("refinement_run_id", "varchar"),
+    ("refined_at", "timestamp"),
 )
-"""
+REFINEMENT_ROUNDS_DDL = _ddl(REFINEMENT_ROUNDS, REFINEMENT_ROUNDS_SCHEMA)
 
 _HISTORY_SQL = f"""
 select *, label_version = max(label_version) over (partition by board_id, post_id)
