@@ -33,7 +33,7 @@ from sentiment_assets.lib.models.recurrent import (
     CONFIG_FILE,
     example_weights,
     length_batches,
-    read_config,
+    read_saved,
     require_trainable,
     trim,
     write_config,
@@ -125,17 +125,8 @@ class BiLstmMember:
     @classmethod
     def load(cls, directory: Path, device: Device = "auto") -> Self:
         """Rebuild from `directory`; ModelLoadError naming the file when anything is off."""
-        directory = Path(directory)
-        payload = read_config(directory, NAME)
-        try:
-            config = BiLstmConfig(**payload["config"])
-            max_len = int(payload["max_len"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelLoadError(f"{directory / CONFIG_FILE} is incomplete: {exc}") from exc
-        vocab = Vocabulary.load(directory)
-        weights = directory / WEIGHTS_FILE
-        if not weights.is_file():
-            raise ModelLoadError(f"{weights} is missing")
+        saved = read_saved(Path(directory), NAME, BiLstmConfig, WEIGHTS_FILE)
+        config, vocab, weights = saved.config, saved.vocab, saved.weights
         try:
             state = load_file(str(weights))
         except (SafetensorError, OSError, ValueError) as exc:
@@ -152,7 +143,7 @@ class BiLstmMember:
         except RuntimeError as exc:
             raise ModelLoadError(f"{weights} does not match {CONFIG_FILE}: {exc}") from exc
         net.to(resolve_device(device)).eval()
-        return cls(net, vocab, config, max_len, payload.get("metrics"))
+        return cls(net, vocab, config, saved.max_len, saved.metrics)
 
 
 def train(

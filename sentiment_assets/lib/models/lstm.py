@@ -31,7 +31,7 @@ from sentiment_assets.lib.models.base import (
 from sentiment_assets.lib.models.recurrent import (
     example_weights,
     length_batches,
-    read_config,
+    read_saved,
     require_trainable,
     trim,
     write_config,
@@ -162,26 +162,16 @@ class LstmMember:
     @classmethod
     def load(cls, directory: Path) -> Self:
         """Rebuild from `directory`; ModelLoadError naming the file when anything is off."""
-        directory = Path(directory)
-        payload = read_config(directory, NAME)
-        config_path = directory / "config.json"
-        try:
-            config = LstmConfig(**payload["config"])
-            max_len = int(payload["max_len"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelLoadError(f"{config_path} is incomplete: {exc}") from exc
-        vocab = Vocabulary.load(directory)
-        weights = directory / WEIGHTS_FILE
-        if not weights.is_file():
-            raise ModelLoadError(f"{weights} is missing")
+        saved = read_saved(Path(directory), NAME, LstmConfig, WEIGHTS_FILE)
+        weights = saved.weights
         try:
             model = keras.saving.load_model(weights, compile=False)
         except Exception as exc:  # Keras raises many types for a bad archive; all mean unusable.
             raise ModelLoadError(f"{weights} is corrupt or unreadable: {exc}") from exc
         if not isinstance(model, keras.Model):
             raise ModelLoadError(f"{weights} holds a {type(model).__name__}, not a Keras model")
-        _check_shapes(model, len(vocab), weights)
-        return cls(model, vocab, config, max_len, payload.get("metrics"))
+        _check_shapes(model, len(saved.vocab), weights)
+        return cls(model, saved.vocab, saved.config, saved.max_len, saved.metrics)
 
 
 def _check_shapes(model: Any, vocab_size: int, weights: Path) -> None:

@@ -7,12 +7,17 @@ longest row, so a batch of ten-morpheme reviews runs ten LSTM steps instead of `
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from sentiment_assets.lib.models.base import LABELS, LabeledTexts, ModelLoadError
+from sentiment_assets.lib.models.vocab import Vocabulary
+
+C = TypeVar("C")
 
 CONFIG_FILE = "config.json"
 
@@ -86,3 +91,31 @@ def read_config(directory: Path, member: str) -> dict[str, Any]:
     if not isinstance(payload, dict) or payload.get("member") != member:
         raise ModelLoadError(f"{path} does not describe a {member!r} model")
     return payload
+
+
+@dataclass(frozen=True)
+class SavedMember(Generic[C]):
+    """What both recurrent members read back before building their network."""
+
+    config: C
+    max_len: int
+    vocab: Vocabulary
+    weights: Path
+    metrics: dict[str, float] | None
+
+
+def read_saved(
+    directory: Path, member: str, config_class: Callable[..., C], weights_file: str
+) -> SavedMember[C]:
+    """Config, vocabulary and weights path of a saved member; ModelLoadError names the file."""
+    payload = read_config(directory, member)
+    try:
+        config = config_class(**payload["config"])
+        max_len = int(payload["max_len"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"{directory / CONFIG_FILE} is incomplete: {exc}") from exc
+    vocab = Vocabulary.load(directory)
+    weights = directory / weights_file
+    if not weights.is_file():
+        raise ModelLoadError(f"{weights} is missing")
+    return SavedMember(config, max_len, vocab, weights, payload.get("metrics"))
