@@ -82,11 +82,14 @@ def test_reserved_tokens_and_uniqueness_are_enforced() -> None:
         Vocabulary(("<pad>", "<unk>", "좋/VA", "좋/VA"))
 
 
-def test_example_weights_balance_classes_and_multiply_row_weights() -> None:
-    data = LabeledTexts(["a"] * 4, np.array([0, 0, 0, 2]), np.array([1.0, 1.0, 1.0, 3.0]))
-    weights = example_weights(data)
-    # Two classes present: 0 gets 4 / (2 × 3), 2 gets 4 / (2 × 1), then times the row weight.
-    np.testing.assert_allclose(weights, [2 / 3, 2 / 3, 2 / 3, 6.0], rtol=1e-6)
+def test_example_weights_balance_bare_labels_and_keep_given_weights() -> None:
+    bare = LabeledTexts(["a"] * 4, np.array([0, 0, 0, 2]))
+    # Two classes present: 0 gets 4 / (2 × 3), 2 gets 4 / (2 × 1).
+    np.testing.assert_allclose(example_weights(bare), [2 / 3, 2 / 3, 2 / 3, 2.0], rtol=1e-6)
+    # Given weights already hold the class balance (labeled(), the retraining mix): balancing
+    # them again would square the correction.
+    given = LabeledTexts(["a"] * 4, np.array([0, 0, 0, 2]), np.array([2 / 3, 2 / 3, 2 / 3, 6.0]))
+    np.testing.assert_allclose(example_weights(given), [2 / 3, 2 / 3, 2 / 3, 6.0], rtol=1e-6)
 
 
 def test_length_batches_cover_every_row_once_and_group_similar_lengths() -> None:

@@ -50,11 +50,12 @@ class Member(Protocol):
 
 @dataclass(frozen=True)
 class LabeledTexts:
-    """Texts with class indices into LABELS and optional per-example weights."""
+    """Texts with class indices into LABELS and optional per-example loss weights."""
 
     texts: list[str]
     labels: np.ndarray
     weights: np.ndarray | None = None
+    """Final loss weights, class balance included; None lets each trainer balance the classes."""
 
     def __post_init__(self) -> None:
         """Reject mismatched lengths and labels outside the label set up front."""

@@ -14,7 +14,8 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from sentiment_assets.lib.models.base import LABELS, LabeledTexts, ModelLoadError
+from sentiment_assets.lib.corpus.labels import example_weights as corpus_example_weights
+from sentiment_assets.lib.models.base import LabeledTexts, ModelLoadError
 from sentiment_assets.lib.models.vocab import Vocabulary
 
 C = TypeVar("C")
@@ -33,20 +34,16 @@ def require_trainable(train: LabeledTexts, dev: LabeledTexts) -> None:
 
 
 def example_weights(data: LabeledTexts) -> np.ndarray:
-    """Loss weight per example: balanced class weight times the row's own weight.
+    """Loss weight per example: the data's own weights, or balanced class weights without them.
 
-    Balanced weights (n / (classes present × class count)) keep a rare class, usually 중립 or
-    부정 in community data, from being ignored; the row weight lets human feedback count more.
+    Whoever builds a training set with weights (`corpus.load.labeled`, the retraining mix) has
+    already folded class balance into them, with human feedback weighted higher on top;
+    balancing again would square the correction and tilt every prediction toward the rarest
+    class (on NSMC, 부정 would weigh ten times 긍정 instead of three).
     """
-    labels = np.asarray(data.labels, dtype=np.int64)
-    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
-    present = counts > 0
-    per_class = np.zeros(len(LABELS))
-    per_class[present] = len(labels) / (present.sum() * counts[present])
-    weights = per_class[labels]
     if data.weights is not None:
-        weights = weights * np.asarray(data.weights, dtype=np.float64)
-    return weights.astype(np.float32)
+        return np.asarray(data.weights, dtype=np.float32)
+    return corpus_example_weights(np.asarray(data.labels, dtype=np.int64)).astype(np.float32)
 
 
 def length_batches(

@@ -9,7 +9,8 @@ pre-training learned ("catastrophic forgetting"):
   features and should move least;
 - early stopping on dev macro-F1, restoring the best epoch's weights;
 - decoupled weight decay (AdamW), none on biases and LayerNorm;
-- class-weighted loss against imbalance, multiplied by per-example weights (human feedback).
+- per-example loss weights as the data gives them (class balance and human feedback folded
+  in), or class-balanced weights for bare labels.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from transformers import PreTrainedModel
 
 from sentiment_assets.lib.models.base import LABELS, LabeledTexts, TrainSettings
 from sentiment_assets.lib.models.bert.pretrain import PretrainConfig
-from sentiment_assets.lib.models.bert.runtime import linear_warmup, pad_batch, seed_everything
+from sentiment_assets.lib.models.bert.runtime import (
+    linear_warmup,
+    pad_batch,
+    seed_everything,
+)
+from sentiment_assets.lib.models.precision import mixed_precision
+from sentiment_assets.lib.models.recurrent import length_batches
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +151,7 @@ def batched_logits(
     out = np.zeros((len(rows), len(LABELS)), dtype=np.float32)
     was_training = model.training
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), mixed_precision(device):
         for start in range(0, len(rows), batch_size):
             picked = order[start : start + batch_size]
             ids, mask = pad_batch([rows[i] for i in picked], pad_id)
@@ -197,8 +204,10 @@ def finetune(
     """
     if not rows:
         raise ValueError("no training texts")
-    generator = seed_everything(settings.seed)
+    seed_everything(settings.seed)
+    rng = np.random.default_rng(settings.seed)
     device = next(model.parameters()).device
+    row_lengths = np.array([len(row) for row in rows])
     steps_per_epoch = math.ceil(len(rows) / settings.batch_size)
     total = steps_per_epoch * settings.epochs
     unfreezing = ProgressiveUnfreezing(
@@ -208,23 +217,28 @@ def finetune(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, linear_warmup(total, config.warmup_fraction)
     )
-    per_class = class_weights(train.labels).to(device)
-    example_weights = torch.as_tensor(
-        train.weights if train.weights is not None else np.ones(len(rows)), dtype=torch.float32
+    # Given weights already hold the class balance (see LabeledTexts.weights); only bare labels
+    # are balanced here, so the correction is never applied twice.
+    example_weights = (
+        torch.as_tensor(train.weights, dtype=torch.float32)
+        if train.weights is not None
+        else class_weights(train.labels)[torch.as_tensor(train.labels, dtype=torch.long)]
     )
     labels = torch.as_tensor(train.labels, dtype=torch.long)
     best, best_state, stale, history, step = -1.0, None, 0, [], 0
     model.train()
     for epoch in range(settings.epochs):
         running = 0.0
-        for picked in torch.randperm(len(rows), generator=generator).split(settings.batch_size):
+        # Batches of similar length: a short review is not padded to the longest one.
+        for batch in length_batches(row_lengths, settings.batch_size, rng):
             unfreezing.apply(step)
-            ids, mask = pad_batch([rows[i] for i in picked.tolist()], pad_id)
+            picked = torch.as_tensor(batch, dtype=torch.long)
+            ids, mask = pad_batch([rows[i] for i in batch], pad_id)
             target = labels[picked].to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            with mixed_precision(device):
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
             nll = nn.functional.cross_entropy(logits.float(), target, reduction="none")
-            weight = per_class[target] * example_weights[picked].to(device)
+            weight = example_weights[picked].to(device)
             loss = (nll * weight).sum() / weight.sum().clamp_min(1e-8)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
