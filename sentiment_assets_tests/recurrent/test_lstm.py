@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,30 @@ def test_save_version_round_trip_gives_identical_probabilities(
     texts = nsmc_rows.held_out.texts[:50] + BAD_INPUTS
     np.testing.assert_array_equal(loaded.predict_proba(texts), member.predict_proba(texts))
     assert loaded.metrics == member.metrics
-    assert loaded.max_len == SETTINGS.max_len
+    assert loaded.max_len == SETTINGS.max_len * 2  # syllables: two per morpheme step
+    assert loaded.config.unit == "syllable"
+
+
+def test_a_member_saved_before_units_existed_reads_morphemes(
+    member: LstmMember, saved: Path, tmp_path: Path
+) -> None:
+    copy = _copy(saved, tmp_path)
+    payload = json.loads((copy / "config.json").read_text())
+    del payload["config"]["unit"]
+    (copy / "config.json").write_text(json.dumps(payload))
+    assert LstmMember.load(copy).config.unit == "morpheme"
+
+
+def test_morpheme_unit_trains_and_round_trips(nsmc_rows: Rows, tmp_path: Path) -> None:
+    member = lstm.train(nsmc_rows.train, nsmc_rows.dev, SETTINGS, replace(TINY, unit="morpheme"))
+    assert member.max_len == 32 and all("/" in t for t in member.vocab.tokens[2:])
+    proba = member.predict_proba(nsmc_rows.held_out.texts)
+    accuracy = float((proba.argmax(axis=1) == nsmc_rows.held_out.labels).mean())
+    assert accuracy >= 0.62, accuracy
+    member.save(tmp_path)
+    np.testing.assert_array_equal(
+        LstmMember.load(tmp_path).predict_proba(BAD_INPUTS), member.predict_proba(BAD_INPUTS)
+    )
 
 
 def test_missing_directory_and_files_name_what_is_missing(saved: Path, tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""A morpheme vocabulary for the recurrent members, and the padding that turns texts into ids.
+"""A token vocabulary for the recurrent members, and the padding that turns texts into ids.
+
+Tokens are Kiwi morphemes (`unit="morpheme"`) or syllables (`unit="syllable"`: each character
+of the normalised text, with `▁` marking the spaces). Syllables are the unit of a model that
+should see what the morpheme analyser hides or breaks: typos, slang spellings, spacing.
 
 Ids 0 and 1 are reserved: `PAD` fills short sequences and `UNK` stands for any morpheme outside
 the vocabulary. A text that yields no morphemes at all (empty, whitespace, punctuation only)
@@ -16,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -27,8 +32,11 @@ PAD = 0
 UNK = 1
 PAD_TOKEN = "<pad>"
 UNK_TOKEN = "<unk>"
+SPACE_TOKEN = "▁"
 VOCAB_FILE = "vocab.json"
 _FORMAT = 1
+Unit = Literal["morpheme", "syllable"]
+UNITS: tuple[str, ...] = ("morpheme", "syllable")
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,15 @@ class Vocabulary:
 
     @classmethod
     def from_texts(
-        cls, texts: Sequence[str], *, max_size: int = 20_000, min_count: int = 2
+        cls,
+        texts: Sequence[str],
+        *,
+        max_size: int = 20_000,
+        min_count: int = 2,
+        unit: Unit = "morpheme",
     ) -> Vocabulary:
         """Build from raw texts, tokenized as `tokenize` does at prediction time."""
-        return cls.build(tokenize(texts), max_size=max_size, min_count=min_count)
+        return cls.build(tokenize(texts, unit), max_size=max_size, min_count=min_count)
 
     def __len__(self) -> int:
         """Number of ids, PAD and UNK included (the embedding's row count)."""
@@ -98,9 +111,11 @@ class Vocabulary:
             matrix[row, : len(ids)] = ids
         return matrix
 
-    def encode_texts(self, texts: Sequence[str], max_len: int) -> np.ndarray:
-        """Tokenize and encode raw texts."""
-        return self.encode(tokenize(texts), max_len)
+    def encode_texts(
+        self, texts: Sequence[str], max_len: int, unit: Unit = "morpheme"
+    ) -> np.ndarray:
+        """Tokenize (in the vocabulary's own `unit`) and encode raw texts."""
+        return self.encode(tokenize(texts, unit), max_len)
 
     def save(self, directory: Path) -> None:
         """Write `vocab.json` into `directory`."""
@@ -121,13 +136,18 @@ class Vocabulary:
         return vocab
 
 
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Morphemes of each text, read no further than `MAX_CHARS` normalised characters.
+def tokenize(texts: Sequence[str], unit: Unit = "morpheme") -> list[list[str]]:
+    """Morphemes or syllables of each text, read no further than `MAX_CHARS` characters.
 
     Cutting before Kiwi keeps a 10,000-character paste from costing more than a normal post;
     `max_len` tokens come well inside that many characters.
     """
-    return morphemes([normalize(text)[:MAX_CHARS] for text in texts])
+    heads = [normalize(text)[:MAX_CHARS] for text in texts]
+    if unit == "syllable":
+        return [list(head.replace(" ", SPACE_TOKEN)) for head in heads]
+    if unit != "morpheme":
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+    return morphemes(heads)
 
 
 def lengths(matrix: np.ndarray) -> np.ndarray:
