@@ -29,6 +29,7 @@ from sentiment_assets.lib.models.base import (
     check_proba,
 )
 from sentiment_assets.lib.models.bilstm_net import BiLstmConfig, BiLstmNet
+from sentiment_assets.lib.models.precision import mixed_precision
 from sentiment_assets.lib.models.recurrent import (
     CONFIG_FILE,
     example_weights,
@@ -101,9 +102,20 @@ class BiLstmMember:
                 out[rows] = torch.softmax(logits.double(), dim=1).cpu().numpy()
         return check_proba(out, len(ids))
 
-    def _logits(self, ids: np.ndarray, row_lengths: np.ndarray, rows: np.ndarray) -> torch.Tensor:
+    def _logits(
+        self, ids: np.ndarray, row_lengths: np.ndarray, rows: np.ndarray, *, mixed: bool = False
+    ) -> torch.Tensor:
+        """Logits of `rows`; `mixed` (training) runs bfloat16 where the hardware supports it.
+
+        Prediction stays in float32, so a text's probabilities never depend on which other
+        texts share its batch.
+        """
         batch = torch.from_numpy(trim(ids, rows, row_lengths)).long().to(self.device)
-        return self.net(batch, torch.from_numpy(row_lengths[rows]))
+        if not mixed:
+            return self.net(batch, torch.from_numpy(row_lengths[rows]))
+        with mixed_precision(self.device):
+            logits = self.net(batch, torch.from_numpy(row_lengths[rows]))
+        return logits.float()
 
     def save(self, directory: Path) -> None:
         """Write the weights (safetensors), the vocabulary and `config.json` into `directory`."""
@@ -184,12 +196,14 @@ def train(
     dev_labels, dev_weights = _targets(dev, device)
     train_lengths = lengths(train_ids)
     best_loss, best_state, epochs, stale = float("inf"), None, 0, 0
-    for _ in range(settings.epochs):
+    for epoch in range(settings.epochs):
         epochs += 1
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * config.decay_rate**epoch
         net.train()
         for rows in length_batches(train_lengths, settings.batch_size, rng):
             index = torch.as_tensor(rows, device=device)
-            logits = member._logits(train_ids, train_lengths, rows)
+            logits = member._logits(train_ids, train_lengths, rows, mixed=True)
             loss = _weighted_loss(logits, train_labels[index], train_weights[index])
             optimizer.zero_grad()
             loss.backward()
@@ -221,6 +235,7 @@ def _optimisation_of(config: BiLstmConfig, saved: BiLstmConfig) -> BiLstmConfig:
     return replace(
         saved,
         learning_rate=config.learning_rate,
+        decay_rate=config.decay_rate,
         clip_norm=config.clip_norm,
         patience=config.patience,
     )

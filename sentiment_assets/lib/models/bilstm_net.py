@@ -31,6 +31,8 @@ class BiLstmConfig:
     dense: int = 64
     dropout: float = 0.3
     learning_rate: float = 2e-3
+    decay_rate: float = 0.6
+    """Learning-rate factor per epoch: the later passes over a large corpus refine, not relearn."""
     clip_norm: float = 1.0
     """Gradient-norm clip, always on: LSTMs explode now and then, a continued model more so."""
     patience: int = 2

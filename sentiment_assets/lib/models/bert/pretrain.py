@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from transformers import BertConfig, BertForMaskedLM, PreTrainedTokenizerBase
 
@@ -35,6 +36,8 @@ from sentiment_assets.lib.models.bert.tokenizer import (
     train_tokenizer,
     vocabulary_hash,
 )
+from sentiment_assets.lib.models.precision import mixed_precision
+from sentiment_assets.lib.models.recurrent import length_batches
 
 log = logging.getLogger(__name__)
 
@@ -184,14 +187,16 @@ def pretrain(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, linear_warmup(steps, config.warmup_fraction)
     )
-    order = torch.randperm(len(rows), generator=generator)
-    cursor, losses = 0, []
+    rng = np.random.default_rng(settings.seed)
+    row_lengths = np.array([len(row) for row in rows])
+    # Passes over the texts in batches of similar length (no padding to the longest review).
+    pending: list[np.ndarray] = []
+    losses = []
     model.train()
     for step in range(steps):
-        if cursor + settings.batch_size > len(order) and cursor:
-            order, cursor = torch.randperm(len(rows), generator=generator), 0
-        picked = order[cursor : cursor + settings.batch_size].tolist()
-        cursor += settings.batch_size
+        if not pending:
+            pending = length_batches(row_lengths, settings.batch_size, rng)
+        picked = pending.pop().tolist()
         ids, attention = pad_batch([rows[i] for i in picked], pad_id)
         inputs, labels = mask_tokens(
             ids,
@@ -202,7 +207,7 @@ def pretrain(
             probability=config.mlm_probability,
             generator=generator,
         )
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with mixed_precision(device):
             loss = masked_lm_loss(model, inputs.to(device), attention.to(device), labels.to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
