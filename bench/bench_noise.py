@@ -228,6 +228,8 @@ def main() -> None:
     acc_refined = _test_accuracy(x_sample, labels, x_test, test_labels)
     lost = acc_clean - acc_noisy
     recovered = (acc_refined - acc_noisy) / lost if lost > 0 else float("nan")
+    acc_strict = _test_accuracy(x_sample, strict["labels"], x_test, test_labels)
+    strict_recovered = (acc_strict - acc_noisy) / lost if lost > 0 else float("nan")
     ensemble_test = float((ens_test.argmax(axis=1) == test_labels).mean())
     figures = {
         "train_sample": TRAIN,
@@ -251,9 +253,8 @@ def main() -> None:
             "correction_recall": round(strict["recall"], 4),
             "correction_precision": round(strict["precision"], 4),
             "corrections": strict["corrections"],
-            "test_accuracy_refined": round(
-                _test_accuracy(x_sample, strict["labels"], x_test, test["label"].to_numpy()), 4
-            ),
+            "test_accuracy_refined": round(acc_strict, 4),
+            "accuracy_recovered_share": round(strict_recovered, 4),
             "rounds": strict["rounds"],
         },
         "targets": {
@@ -262,6 +263,7 @@ def main() -> None:
             "recovered_ge_0.50": bool(recovered >= 0.5),
             "strict_recall_ge_0.60": strict["recall"] >= 0.60,
             "strict_precision_ge_0.90": strict["precision"] >= 0.90,
+            "strict_recovered_ge_0.50": bool(strict_recovered >= 0.5),
         },
         "setup_s": round(setup_s, 1),
         "refinement_s": round(refine_s, 1),
@@ -275,10 +277,11 @@ def main() -> None:
         "labels_wrong": int(flipped.sum()),
         "test_accuracy": round(acc_noisy, 4),
     }
+    # Either pass meets the targets on its own figures; the two are never mixed.
     targets = figures["targets"]
-    met = targets["recovered_ge_0.50"] and (
-        (targets["recall_ge_0.60"] and targets["precision_ge_0.90"])
-        or (targets["strict_recall_ge_0.60"] and targets["strict_precision_ge_0.90"])
+    met = any(
+        all(ok for name, ok in targets.items() if name.startswith("strict_") == strict_pass)
+        for strict_pass in (False, True)
     )
     save(
         "noise",
