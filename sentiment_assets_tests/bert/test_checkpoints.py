@@ -151,8 +151,11 @@ def test_configuration_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     config = BertTrainConfig.from_env()
     assert config.base_checkpoint == "klue/bert-base" and not config.allow_download
+    # A real pre-trained encoder is fine-tuned gently; our own small one is not.
+    assert config.encoder_lr == 3e-5 and config.unfreeze_every > 0
     monkeypatch.delenv("SENTIMENT_BERT_BASE")
     monkeypatch.delenv("HF_HUB_OFFLINE")
     config = BertTrainConfig.from_env()
     assert config.base_checkpoint is None and config.allow_download
     assert config.encoder_lr < config.head_lr
+    assert config.unfreeze_every == 0 and config.encoder_lr > 3e-5

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 BASE_ENV = "SENTIMENT_BERT_BASE"
 """Environment variable naming a base checkpoint (local directory or hub id)."""
 
+PRETRAINED_ENCODER_LR = 3e-5
+PRETRAINED_UNFREEZE_EVERY = 0.25
+
 
 @dataclass(frozen=True)
 class BertTrainConfig:
@@ -58,13 +61,20 @@ class BertTrainConfig:
     hub_endpoint: str | None = None
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     """Used only when no checkpoint exists: pre-train on the training texts first."""
-    encoder_lr: float = 3e-4
-    """Suits the small self-pre-trained default; a base-size hub checkpoint wants about 3e-5."""
+    encoder_lr: float = 1e-3
+    """Suits the small self-pre-trained default, whose encoder has little to protect; a
+    base-size checkpoint wants about 3e-5 (what `from_env` picks when SENTIMENT_BERT_BASE is set).
+    """
     head_lr: float = 2e-3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
-    unfreeze_every: float = 0.25
-    """Epochs between unfreezing successive layer groups; 0 trains everything from the start."""
+    unfreeze_every: float = 0.0
+    """Epochs between unfreezing successive layer groups; 0 trains everything from the start.
+
+    Progressive unfreezing protects what a well pre-trained encoder knows. Our own CPU
+    pre-training leaves the lower layers barely trained, and keeping them frozen for most of a
+    single epoch cost the member 17 points on NSMC (0.64 vs 0.81 binary accuracy after 60k rows).
+    """
     patience: int = 2
     """Epochs without dev improvement before stopping."""
     max_grad_norm: float = 1.0
@@ -72,9 +82,22 @@ class BertTrainConfig:
 
     @classmethod
     def from_env(cls) -> BertTrainConfig:
-        """Defaults; base checkpoint from SENTIMENT_BERT_BASE, no downloads if HF_HUB_OFFLINE."""
+        """Defaults; base checkpoint from SENTIMENT_BERT_BASE, no downloads if HF_HUB_OFFLINE.
+
+        A configured checkpoint is taken to be a real pre-trained encoder, so it gets the gentle
+        fine-tuning such encoders are published with: a small encoder learning rate and
+        progressive unfreezing.
+        """
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-        return cls(base_checkpoint=os.environ.get(BASE_ENV) or None, allow_download=not offline)
+        base = os.environ.get(BASE_ENV) or None
+        if base is None:
+            return cls(allow_download=not offline)
+        return cls(
+            base_checkpoint=base,
+            allow_download=not offline,
+            encoder_lr=PRETRAINED_ENCODER_LR,
+            unfreeze_every=PRETRAINED_UNFREEZE_EVERY,
+        )
 
 
 def layer_groups(model: PreTrainedModel) -> list[list[nn.Parameter]]:
