@@ -38,17 +38,29 @@ WAIT_MS = 60_000
 # On this page, also query the page's own DuckDB-WASM directly: proof that the browser engine
 # reads the site's Parquet itself (the keyword explorer's charts re-query it as inputs change).
 ENGINE_PAGE = "/keywords/"
-ENGINE_PROBE = """async () => {
-    const db = window[Symbol.for('EVIDENCE_QUERY_ENGINE')];
-    const connection = await db.connect();
-    try {
-        const result = await connection.query(
-            "select version() as version, " +
-            "(select count(*) from marts.sentiment_by_job_week)::integer as job_weeks");
-        const row = result.toArray()[0];
-        return {version: String(row.version), job_weeks: Number(row.job_weeks)};
-    } finally {
-        await connection.close();
+# Evidence publishes the engine on window before it has been instantiated and opened, and
+# registers the site's Parquet later still; prerendered charts can be drawn before either. So
+# the probe retries until the engine answers or the deadline passes, then reports the last error.
+ENGINE_PROBE = """async (deadlineMs) => {
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+        try {
+            const db = window[Symbol.for('EVIDENCE_QUERY_ENGINE')];
+            if (!db) throw new Error('no EVIDENCE_QUERY_ENGINE on window');
+            const connection = await db.connect();
+            try {
+                const result = await connection.query(
+                    "select version() as version, " +
+                    "(select count(*) from marts.sentiment_by_job_week)::integer as job_weeks");
+                const row = result.toArray()[0];
+                return {version: String(row.version), job_weeks: Number(row.job_weeks)};
+            } finally {
+                await connection.close();
+            }
+        } catch (error) {
+            if (Date.now() > until) throw error;
+            await new Promise(resolve => setTimeout(resolve, 250));
+        }
     }
 }"""
 ABORTED = "net::ERR_ABORTED"
@@ -144,7 +156,7 @@ def _visit(
     report.skeletons = page.locator(LOADING).count()
     report.text = page.inner_text("main") if page.locator("main").count() else ""
     if path == ENGINE_PAGE:
-        report.engine = page.evaluate(ENGINE_PROBE)
+        report.engine = page.evaluate(ENGINE_PROBE, WAIT_MS)
     if screenshots is not None and path in shoot:
         screenshots.mkdir(parents=True, exist_ok=True)
         name = "dashboard" + path.replace("/", "_").rstrip("_") + ".png"
