@@ -146,6 +146,7 @@ with queue_tab:
                 review_queue.QueueFilter(board_id=int(board) or None, job=job, limit=50),
                 reviewed,
                 include_reviewed=show_reviewed,
+                preferred_version=version,
             )
     st.progress(done / total if total else 0.0, text=f"reviewed {done} of {total}")
     if frame.empty:

@@ -18,6 +18,7 @@ from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import LabeledTexts, Manifest, new_version, save_version
 from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
+from sentiment_assets.lib.models.scoring import PREDICTION_KEY
 
 TOKEN = "test-token-123"
 
@@ -76,7 +77,7 @@ def write_predictions(
                 "status": "ok",
             }
         )
-    lake.append("ensemble_predictions", pd.DataFrame(records), key=("board_id", "post_id"))
+    lake.append("ensemble_predictions", pd.DataFrame(records), key=PREDICTION_KEY)
 
 
 def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:

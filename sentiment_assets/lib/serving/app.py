@@ -347,7 +347,13 @@ def create_app(
             list(store.reviews()), columns=pd.Index(["board_id", "post_id"]), dtype="int64"
         )
         version, frame, total, done = reader.run(
-            lambda lake: review_queue.rank(lake, where, reviewed, include_reviewed=include_reviewed)
+            lambda lake: review_queue.rank(
+                lake,
+                where,
+                reviewed,
+                include_reviewed=include_reviewed,
+                preferred_version=getattr(champion.model, "version", None),
+            )
         )
         members = review_queue.members_of(frame)
         items = []
@@ -410,7 +416,12 @@ def create_app(
         shown = None
         if lakehouse.catalog_path.exists():
             shown = reader.run(
-                lambda lake: review_queue.newest_prediction(lake, body.board_id, body.post_id)
+                lambda lake: review_queue.shown_prediction(
+                    lake,
+                    body.board_id,
+                    body.post_id,
+                    preferred_version=getattr(champion.model, "version", None),
+                )
             )
         if shown is None:
             raise HTTPException(

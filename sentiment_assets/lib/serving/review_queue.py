@@ -1,6 +1,8 @@
 """The review queue: the posts people should look at first, read from the lakehouse.
 
-Only the newest model version's predictions are ranked. The score adds three signals, each in
+Only the serving model's predictions are ranked: the champion's version when the caller names
+it and it has scored posts, else the newest (after a rollback the newest version is a rejected
+challenger, not the model people review against). The score adds three signals, each in
 [0, 1]: uncertainty (1 - calibrated confidence), member disagreement, and a label-error score
 (1 - the ensemble's probability of the label the LLM gave the post, when `labeled_chunks` holds
 one) — the confident-learning idea that a label the model finds unlikely is worth a second look.
@@ -41,7 +43,7 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class PostPrediction:
-    """The newest prediction for one post: what a review decision is made against."""
+    """The serving model's prediction for one post: what a review decision is made against."""
 
     board_id: int
     post_id: int
@@ -72,15 +74,30 @@ def _columns(lake: LakeSession, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def newest_prediction(lake: LakeSession, board_id: int, post_id: int) -> PostPrediction | None:
-    """The newest model version's prediction for a post, or None if it has none."""
+def serving_version(lake: LakeSession, preferred_version: str | None) -> str | None:
+    """`preferred_version` when it has scored posts, else the newest version; None if none."""
+    row = lake.con.execute(
+        f"select coalesce(max(model_version) filter (where model_version = ?), "
+        f"max(model_version)) from lake.{PREDICTIONS}",
+        [preferred_version],
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def shown_prediction(
+    lake: LakeSession, board_id: int, post_id: int, *, preferred_version: str | None = None
+) -> PostPrediction | None:
+    """A post's prediction by `preferred_version` (the champion), else by the newest version.
+
+    None when the post has no scored prediction.
+    """
     if not lake.table_exists(PREDICTIONS):
         return None
     row = lake.con.execute(
         f"select model_version, label, confidence from lake.{PREDICTIONS} "
         "where board_id = ? and post_id = ? and label is not null "
-        "order by model_version desc limit 1",
-        [board_id, post_id],
+        "order by model_version = ? desc nulls last, model_version desc limit 1",
+        [board_id, post_id, preferred_version],
     ).fetchone()
     if row is None:
         return None
@@ -88,7 +105,12 @@ def newest_prediction(lake: LakeSession, board_id: int, post_id: int) -> PostPre
 
 
 def rank(
-    lake: LakeSession, where: QueueFilter, reviewed: pd.DataFrame, *, include_reviewed: bool
+    lake: LakeSession,
+    where: QueueFilter,
+    reviewed: pd.DataFrame,
+    *,
+    include_reviewed: bool,
+    preferred_version: str | None = None,
 ) -> tuple[str | None, pd.DataFrame, int, int]:
     """Rank posts for review.
 
@@ -97,14 +119,14 @@ def rank(
         where: the filters and how many posts to return.
         reviewed: reviewed posts, columns board_id and post_id.
         include_reviewed: keep reviewed posts in the ranking.
+        preferred_version: the champion's version; ranked when it has scored posts.
 
     Returns:
         (model version, ranked rows, candidates matching the filters, of them reviewed).
     """
     if not lake.table_exists(PREDICTIONS):
         return None, pd.DataFrame(), 0, 0
-    row = lake.con.execute(f"select max(model_version) from lake.{PREDICTIONS}").fetchone()
-    version = row[0] if row else None
+    version = serving_version(lake, preferred_version)
     if version is None:
         return None, pd.DataFrame(), 0, 0
     columns = _columns(lake, PREDICTIONS)
