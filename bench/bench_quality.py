@@ -17,9 +17,10 @@ process trains the syllable LSTM and BERT and hands them over as saved models. M
 second thread speeds none of these up by more than 13% (BiLSTM) and slows the Keras LSTM down.
 The lanes slow each other down, though (with 3 epochs the LSTM took 2,927 s in its lane against
 1,644 s alone), so on 2026-12-03 they made training about 1.2 times faster, not twice, and 74
-minutes long: the LSTM gets 2 epochs by default so that the second lane fits the budget. The
-baselines run the same way after the budget (the seed model in the second lane), and their
-training times are taken under that sharing.
+minutes long: the LSTM gets 2 epochs by default so that the second lane fits the budget (55
+minutes on 2026-12-03, the ensemble 0.0002 lower). The baselines run the same way after the
+budget (the seed model in the second lane), and their training times are taken under that
+sharing.
 
 Scored on the whole test split: NSMC-binary accuracy on balanced data (argmax of negative vs
 positive over ratings 1–4 / 9–10, 50/50), three-class macro-F1 and expected calibration error.
@@ -294,7 +295,6 @@ def main() -> None:
     with _spawned() as seed_pool:
         seed_run = seed_pool.submit(_seed_lane, seed_train, dev, texts)
         baseline |= _tfidf_baselines(frame, test, balanced, rows, binary)
-
         seed_proba, seed_seconds, seed_epochs = seed_run.result()
     seed_figures = _binary_figures(seed_proba, test, rows, binary)
     baseline.update({f"seed_bilstm_{k}": v for k, v in seed_figures.items()})

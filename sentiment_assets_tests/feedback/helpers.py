@@ -21,6 +21,10 @@ from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY
 
 TOKEN = "test-token-123"
+NONE_REVIEWED = pd.DataFrame(
+    {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
+)
+"""The `reviewed` argument of `review_queue.rank` when nobody has reviewed anything."""
 
 _TRAIN = [
     ("보스 보상 너무 좋다 최고", 2),

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.serving.review_queue import QueueFilter, rank, shown_prediction
-from sentiment_assets_tests.feedback.helpers import write_predictions
-
-NONE_REVIEWED = pd.DataFrame(
-    {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
-)
+from sentiment_assets_tests.feedback.helpers import NONE_REVIEWED, write_predictions
 
 
 @pytest.fixture

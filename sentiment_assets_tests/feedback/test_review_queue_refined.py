@@ -9,11 +9,7 @@ import pytest
 
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.serving.review_queue import QueueFilter, rank
-from sentiment_assets_tests.feedback.helpers import write_predictions
-
-NONE_REVIEWED = pd.DataFrame(
-    {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
-)
+from sentiment_assets_tests.feedback.helpers import NONE_REVIEWED, write_predictions
 
 
 @pytest.fixture

@@ -91,6 +91,19 @@ def human_labels(lake: LakeSession) -> pd.DataFrame:
     )
 
 
+def serving_version(lake: LakeSession, preferred_version: str | None) -> str | None:
+    """`preferred_version` when it has scored posts, else the newest version; None if none.
+
+    `ensemble_predictions` must exist.
+    """
+    row = lake.con.execute(
+        f"select coalesce(max(model_version) filter (where model_version = ?), "
+        f"max(model_version)) from lake.{PREDICTIONS}",
+        [preferred_version],
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def newest_predictions(
     lake: LakeSession, *, preferred_version: str | None = None
 ) -> tuple[str | None, pd.DataFrame]:
@@ -108,12 +121,7 @@ def newest_predictions(
     ]
     if not lake.table_exists(PREDICTIONS):
         return None, pd.DataFrame(columns=pd.Index(columns))
-    row = lake.con.execute(
-        f"select coalesce(max(model_version) filter (where model_version = ?), "
-        f"max(model_version)) from lake.{PREDICTIONS}",
-        [preferred_version],
-    ).fetchone()
-    version = row[0] if row else None
+    version = serving_version(lake, preferred_version)
     if version is None:
         return None, pd.DataFrame(columns=pd.Index(columns))
     members = (
@@ -131,7 +139,7 @@ def newest_predictions(
         """,
         [version],
     )
-    return str(version), frame
+    return version, frame
 
 
 def posts(lake: LakeSession) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sentiment_assets.lib.lakehouse.lake import LakeSession
+from sentiment_assets.lib.refine.inputs import serving_version
 from sentiment_assets.lib.refine.tables import LABEL_QUALITY
 
 PREDICTIONS = "ensemble_predictions"
@@ -74,16 +75,6 @@ def _columns(lake: LakeSession, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def serving_version(lake: LakeSession, preferred_version: str | None) -> str | None:
-    """`preferred_version` when it has scored posts, else the newest version; None if none."""
-    row = lake.con.execute(
-        f"select coalesce(max(model_version) filter (where model_version = ?), "
-        f"max(model_version)) from lake.{PREDICTIONS}",
-        [preferred_version],
-    ).fetchone()
-    return None if row is None or row[0] is None else str(row[0])
-
-
 def shown_prediction(
     lake: LakeSession, board_id: int, post_id: int, *, preferred_version: str | None = None
 ) -> PostPrediction | None:
@@ -133,7 +124,7 @@ def rank(
     members = sorted(c.removesuffix("_p_neg") for c in columns if c.endswith("_p_neg"))
     has_posts = lake.table_exists(POSTS)
     if not has_posts and (where.job or where.since or where.until):
-        return str(version), pd.DataFrame(), 0, 0
+        return version, pd.DataFrame(), 0, 0
     post_columns = _columns(lake, POSTS) if has_posts else set()
     label_columns = _columns(lake, LABELS_TABLE) if lake.table_exists(LABELS_TABLE) else set()
     has_given = {"board_id", "post_id", "label"} <= label_columns
@@ -209,7 +200,7 @@ def rank(
     frame = frame.drop_duplicates(["board_id", "post_id"])
     total, done = len(frame), int(frame["reviewed"].sum()) if len(frame) else 0
     if frame.empty:
-        return str(version), frame, 0, 0
+        return version, frame, 0, 0
     given_p = pd.Series(float("nan"), index=frame.index)
     for label, column in _PROB.items():
         given_p = given_p.mask(frame["given_label"] == label, frame[column])
@@ -226,7 +217,7 @@ def rank(
     if not include_reviewed:
         frame = frame.loc[~frame["reviewed"].astype(bool)]
     frame = frame.sort_values(["score", "board_id", "post_id"], ascending=[False, True, True])
-    return str(version), frame.head(where.limit).reset_index(drop=True), total, done
+    return version, frame.head(where.limit).reset_index(drop=True), total, done
 
 
 def member_labels(row: pd.Series, members: list[str]) -> dict[str, str]:
