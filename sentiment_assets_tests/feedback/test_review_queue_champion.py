@@ -6,13 +6,23 @@ its predictions (or recording reviews against them) would show people a model no
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.review_queue import QueueFilter, rank, shown_prediction
-from sentiment_assets_tests.feedback.helpers import NONE_REVIEWED, write_predictions
+from sentiment_assets.lib.serving.settings import ServingSettings
+from sentiment_assets_tests.feedback.helpers import (
+    NONE_REVIEWED,
+    TOKEN,
+    serve,
+    train_ensemble,
+    write_predictions,
+)
 
 
 @pytest.fixture
@@ -62,3 +72,28 @@ def test_a_review_is_checked_against_the_champions_prediction(lake: Lakehouse) -
     # A post the champion never scored is still reviewable against the version that did.
     assert only_newer is not None and only_newer.model_version == "20261202T000000-rejected"
     assert missing is None
+
+
+def test_the_served_queue_follows_a_new_champion_through_its_cache(tmp_path: Path) -> None:
+    settings = ServingSettings(
+        api_token=TOKEN,
+        warehouse=tmp_path / "warehouse",
+        models=tmp_path / "models",
+        feedback_db=tmp_path / "warehouse" / "feedback.sqlite",
+        model_check_interval_s=0.0,
+        review_cache_s=600.0,
+    )
+    lake = Lakehouse(settings.warehouse)
+    first = train_ensemble(settings.models)
+    write_predictions(lake, first, [(1, 1, "부정", 0.4)])
+    with serve(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/review-queue").json()["model_version"] == first
+        time.sleep(0.01)
+        second = train_ensemble(settings.models)
+        write_predictions(lake, second, [(1, 1, "긍정", 0.8)])
+        # Only the queue is asked: nothing else makes the server look for a new model.
+        deadline = time.monotonic() + 20
+        while (queue := client.get("/review-queue").json())["model_version"] != second:
+            assert time.monotonic() < deadline, f"the queue stayed on {queue['model_version']}"
+            time.sleep(0.1)
+        assert [item["label"] for item in queue["items"]] == ["긍정"]

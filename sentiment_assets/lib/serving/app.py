@@ -340,7 +340,13 @@ def create_app(
             response.status_code = status.HTTP_200_OK
         return _feedback_out(row, created)
 
-    def read_queue(where: review_queue.QueueFilter, include_reviewed: bool) -> ReviewQueue:
+    def serving_version() -> str | None:
+        # current(), not .model: it notices a promotion, so the queue follows the new champion.
+        return getattr(champion.current(), "version", None)
+
+    def read_queue(
+        where: review_queue.QueueFilter, include_reviewed: bool, preferred: str | None
+    ) -> ReviewQueue:
         if not lakehouse.catalog_path.exists():
             return ReviewQueue(model_version=None, total=0, reviewed=0, items=[])
         reviewed = pd.DataFrame(
@@ -352,7 +358,7 @@ def create_app(
                 where,
                 reviewed,
                 include_reviewed=include_reviewed,
-                preferred_version=getattr(champion.model, "version", None),
+                preferred_version=preferred,
             )
         )
         members = review_queue.members_of(frame)
@@ -397,8 +403,9 @@ def create_app(
     ) -> ReviewQueue:
         """Posts ranked by uncertainty, member disagreement and label-error score."""
         where = review_queue.QueueFilter(board_id, job, since, until, limit)
-        key = (board_id, job, since, until, limit, include_reviewed)
-        return cache.get(key, lambda: read_queue(where, include_reviewed))
+        preferred = serving_version()
+        key = (board_id, job, since, until, limit, include_reviewed, preferred)
+        return cache.get(key, lambda: read_queue(where, include_reviewed, preferred))
 
     @app.post(
         "/review",
@@ -415,12 +422,10 @@ def create_app(
         """Accept the model's label for a queued post or correct it; marks it reviewed."""
         shown = None
         if lakehouse.catalog_path.exists():
+            preferred = serving_version()
             shown = reader.run(
                 lambda lake: review_queue.shown_prediction(
-                    lake,
-                    body.board_id,
-                    body.post_id,
-                    preferred_version=getattr(champion.model, "version", None),
+                    lake, body.board_id, body.post_id, preferred_version=preferred
                 )
             )
         if shown is None:
