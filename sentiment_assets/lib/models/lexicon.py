@@ -10,7 +10,9 @@ on feature indicators, its coefficients centered over the classes. Counting log-
 Bayes) scores every word as if the others were not there, so the dozen near-synonyms of "great"
 in one review are all counted in full; on 600k NSMC reviews that costs 2.3 points of binary
 accuracy (0.858 against 0.879 here). A regression shares the credit between co-occurring words,
-and the result is still one readable polarity per word.
+and the result is still one readable polarity per word. Adding the words as written (between
+spaces) or syllable 2–3-grams as further features does not help: on 150k NSMC train reviews all
+three score 0.862 on dev, so the features stay morphemes only.
 
 Incremental update (self-training): scores computed on new data are blended into the old ones,
 0.7 old + 0.3 new; words never seen before are added with their new score.
