@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,12 +20,26 @@ from sentiment_assets.lib.models.base import LabeledTexts, Manifest, new_version
 from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY
+from sentiment_assets.lib.serving.settings import ServingSettings
 
 TOKEN = "test-token-123"
 NONE_REVIEWED = pd.DataFrame(
     {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
 )
 """The `reviewed` argument of `review_queue.rank` when nobody has reviewed anything."""
+
+
+def serving_settings(root: Path, **knobs: Any) -> ServingSettings:
+    """Settings with the test token and root/warehouse, root/models and the store in the lake."""
+    warehouse = root / "warehouse"
+    return ServingSettings(
+        api_token=TOKEN,
+        warehouse=warehouse,
+        models=root / "models",
+        feedback_db=warehouse / "feedback.sqlite",
+        **knobs,
+    )
+
 
 _TRAIN = [
     ("보스 보상 너무 좋다 최고", 2),

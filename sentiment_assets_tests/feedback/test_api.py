@@ -19,6 +19,7 @@ from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets_tests.feedback.helpers import (
     TOKEN,
     serve,
+    serving_settings,
     train_ensemble,
     write_posts,
     write_predictions,
@@ -30,14 +31,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServingSettings]]:
     root = tmp_path_factory.mktemp("api")
-    settings = ServingSettings(
-        api_token=TOKEN,
-        warehouse=root / "warehouse",
-        models=root / "models",
-        feedback_db=root / "warehouse" / "feedback.sqlite",
-        max_body_bytes=8_192,
-        model_check_interval_s=0.0,
-        review_cache_s=0.0,
+    settings = serving_settings(
+        root, max_body_bytes=8_192, model_check_interval_s=0.0, review_cache_s=0.0
     )
     version = train_ensemble(settings.models)
     lake = Lakehouse(settings.warehouse)

@@ -32,6 +32,7 @@ from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets_tests.feedback.helpers import (
     TOKEN,
     serve,
+    serving_settings,
     train_ensemble,
     write_posts,
     write_predictions,
@@ -53,14 +54,8 @@ WRITES = {"/feedback", "/review"}
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServingSettings]]:
     root: Path = tmp_path_factory.mktemp("fuzz")
-    settings_ = ServingSettings(
-        api_token=TOKEN,
-        warehouse=root / "warehouse",
-        models=root / "models",
-        feedback_db=root / "warehouse" / "feedback.sqlite",
-        max_body_bytes=16_384,
-        model_check_interval_s=60.0,
-        review_cache_s=0.0,
+    settings_ = serving_settings(
+        root, max_body_bytes=16_384, model_check_interval_s=60.0, review_cache_s=0.0
     )
     version = train_ensemble(settings_.models)
     lake = Lakehouse(settings_.warehouse)

@@ -15,11 +15,10 @@ import pytest
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.review_queue import QueueFilter, rank, shown_prediction
-from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets_tests.feedback.helpers import (
     NONE_REVIEWED,
-    TOKEN,
     serve,
+    serving_settings,
     train_ensemble,
     write_predictions,
 )
@@ -75,14 +74,7 @@ def test_a_review_is_checked_against_the_champions_prediction(lake: Lakehouse) -
 
 
 def test_the_served_queue_follows_a_new_champion_through_its_cache(tmp_path: Path) -> None:
-    settings = ServingSettings(
-        api_token=TOKEN,
-        warehouse=tmp_path / "warehouse",
-        models=tmp_path / "models",
-        feedback_db=tmp_path / "warehouse" / "feedback.sqlite",
-        model_check_interval_s=0.0,
-        review_cache_s=600.0,
-    )
+    settings = serving_settings(tmp_path, model_check_interval_s=0.0, review_cache_s=600.0)
     lake = Lakehouse(settings.warehouse)
     first = train_ensemble(settings.models)
     write_predictions(lake, first, [(1, 1, "부정", 0.4)])
