@@ -27,6 +27,12 @@ positive over ratings 1–4 / 9–10, 50/50), three-class macro-F1 and expected 
 Baselines on the same train rows: char 1–4-gram TF-IDF + logistic regression (binary model on
 the balanced binary train rows, three-class model with balanced class weights), and the seed's
 Keras BiLSTM rebuilt from its description (see bench/seed_model.py) on BENCH_SEED_ROWS rows.
+
+After the budget, `combination` tells whether a cleverer vote would help: the soft vote refitted
+without each member in turn, and a stacker fitted on the same dev rows (see
+`_combination_study`). BENCH_KEEP=1 keeps the trained members and their raw probabilities on all
+of dev and test under bench/.work/quality, so combinations and single-member variants can be
+studied without training everything again.
 """
 
 from __future__ import annotations
@@ -37,10 +43,11 @@ os.environ.setdefault("SENTIMENT_TOKEN_CACHE", "1000000")
 
 import multiprocessing
 import resource
+import shutil
 import tempfile
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +58,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from bench.common import save
+from bench.common import WORK, save
 from bench.seed_model import train_seed
 from sentiment_assets.lib.corpus.labels import balanced_binary
 from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, labeled, load_corpus
@@ -59,7 +66,7 @@ from sentiment_assets.lib.models.base import LabeledTexts, Member, TrainSettings
 from sentiment_assets.lib.models.bert import BertTrainConfig
 from sentiment_assets.lib.models.bert import train as train_bert
 from sentiment_assets.lib.models.bert.pretrain import PretrainConfig, pretrain
-from sentiment_assets.lib.models.ensemble import Ensemble, fit_ensemble
+from sentiment_assets.lib.models.ensemble import Ensemble, combine, fit_ensemble, prepare_texts
 from sentiment_assets.lib.models.evaluation import (
     classification_metrics,
     evaluate_prediction,
@@ -77,6 +84,8 @@ BERT_EPOCHS = int(os.environ.get("BENCH_BERT_EPOCHS", "1"))
 BERT_PRETRAIN_STEPS = int(os.environ.get("BENCH_BERT_PRETRAIN_STEPS", "3500"))
 SEED_ROWS = int(os.environ.get("BENCH_SEED_ROWS", "100000"))
 SEED_EPOCHS = int(os.environ.get("BENCH_SEED_EPOCHS", "3"))
+KEEP = os.environ.get("BENCH_KEEP", "") == "1"
+"""Keep the trained members and their raw dev/test probabilities under bench/.work/quality."""
 BUDGET_S = 3600
 MEMBER_BATCH = 256
 BERT_BATCH = 64
@@ -85,6 +94,38 @@ MAIN_LANE = ("lexicon", "bilstm")
 """Members trained in this process: they read the morphemes analysed here."""
 SECOND_LANE = ("lstm", "bert")
 """Members trained in the spawned process: syllables and WordPiece need no morphemes."""
+
+
+@dataclass(frozen=True)
+class BenchSplit:
+    """The rows every quality study here trains and scores on."""
+
+    frame: pd.DataFrame
+    """Train rows (BENCH_TRAIN_ROWS of them), the DEV_ROWS dev sample and the whole test split."""
+    train: LabeledTexts
+    dev: LabeledTexts
+    test: pd.DataFrame
+    rows: np.ndarray
+    """Positions in `test` of the balanced NSMC-binary rows."""
+    binary: np.ndarray
+    """Their NSMC-binary labels (0 negative, 1 positive)."""
+
+
+def bench_split(train_rows: int = TRAIN_ROWS) -> BenchSplit:
+    """NSMC's train split (sampled when `train_rows` > 0), DEV_ROWS dev reviews, all of test."""
+    frame = load_corpus(str(SHARED_NSMC), CorpusSample(train=train_rows or None, evaluation=None))
+    dev_frame = frame[frame["split"] == "dev"].sample(n=DEV_ROWS, random_state=13)
+    frame = pd.DataFrame(pd.concat([frame[frame["split"] != "dev"], dev_frame]))
+    test = pd.DataFrame(frame[frame["split"] == "test"]).reset_index(drop=True)
+    balanced = balanced_binary(test)
+    return BenchSplit(
+        frame=frame,
+        train=labeled(frame, "train"),
+        dev=labeled(frame, "dev"),
+        test=test,
+        rows=test.index.get_indexer(balanced.index),
+        binary=balanced["nsmc_binary"].to_numpy(dtype=np.int64),
+    )
 
 
 def _binary_figures(proba: np.ndarray, test: pd.DataFrame, rows: np.ndarray, binary: np.ndarray):
@@ -238,18 +279,90 @@ def _tfidf_baselines(
     return figures
 
 
+def _combination_study(
+    members: dict[str, Member],
+    dev: LabeledTexts,
+    dev_probs: dict[str, np.ndarray],
+    texts: list[str],
+    rows: np.ndarray,
+    binary: np.ndarray,
+) -> dict[str, Any]:
+    """How much combining can still give: the soft vote without each member, and a stacker.
+
+    Outside the budget and outside the product. The stacker (multinomial logistic regression on
+    every member's log-probabilities, fitted on the same dev rows as the soft vote) may weigh
+    each class of each member on its own, so it bounds what a cleverer vote over these members
+    would reach; if it stays near the soft vote, only better members lift the ensemble.
+    """
+    prepared, _ = prepare_texts(texts)
+    test_probs = {name: m.predict_proba(prepared) for name, m in members.items()}
+    specs = available_members(list(members))
+    out: dict[str, Any] = {"soft_vote_without": {}}
+    for left_out in members:
+        kept = [n for n in members if n != left_out]
+        fit = fit_ensemble(
+            {n: dev_probs[n] for n in kept},
+            dev.labels,
+            initial_weights={n: specs[n].initial_weight for n in kept},
+            vocabulary_hashes={},
+            member_versions={n: "bench" for n in kept},
+            sample_weights=dev.weights,
+        )
+        proba, _, _ = combine({n: test_probs[n] for n in kept}, fit.refs, fit.temperature)
+        out["soft_vote_without"][left_out] = nsmc_binary_accuracy(proba[rows], binary)
+
+    def log_probs(probs: dict[str, np.ndarray]) -> np.ndarray:
+        return np.hstack([np.log(np.clip(probs[n], 1e-7, 1.0)) for n in members])
+
+    stacker = LogisticRegression(C=1.0, max_iter=2000)
+    stacker.fit(log_probs(dev_probs), dev.labels, sample_weight=dev.weights)
+    stacked = stacker.predict_proba(log_probs(test_probs))
+    out["stacked_lr_nsmc_binary_accuracy"] = nsmc_binary_accuracy(stacked[rows], binary)
+    return out
+
+
+def _keep_for_study(
+    members: dict[str, Member], frame: pd.DataFrame, test: pd.DataFrame, work: Path
+) -> None:
+    """Save the members, BERT's pre-trained checkpoint and the members' raw probabilities on
+    all of dev and test, for `bench.study_variant`."""
+    kept = WORK / "quality"
+    if (work / "bert_pretrained").is_dir():
+        shutil.rmtree(kept / "bert_pretrained", ignore_errors=True)
+        shutil.copytree(work / "bert_pretrained", kept / "bert_pretrained")
+    for name, member in members.items():
+        target = kept / "members" / name
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        member.save(target)
+    full = load_corpus(str(SHARED_NSMC), CorpusSample(train=None, evaluation=None))
+    dev_all = pd.DataFrame(full[full["split"] == "dev"]).reset_index(drop=True)
+    arrays: dict[str, Any] = {
+        "dev_rating": dev_all["rating"].to_numpy(dtype=np.int64),
+        "dev_label": dev_all["label"].to_numpy(dtype=np.int64),
+        "dev_review_id": dev_all["sentence_id"].to_numpy(dtype=str),
+        "test_rating": test["rating"].to_numpy(dtype=np.int64),
+        "test_label": test["label"].to_numpy(dtype=np.int64),
+        "test_review_id": test["sentence_id"].to_numpy(dtype=str),
+        "fit_dev_review_id": frame.loc[frame["split"] == "dev", "sentence_id"].to_numpy(dtype=str),
+    }
+    for split, texts in (("dev", dev_all["text"].tolist()), ("test", test["text"].tolist())):
+        prepared, _ = prepare_texts(texts)
+        for name, member in members.items():
+            arrays[f"{split}_{name}"] = member.predict_proba(prepared)
+    np.savez(kept / "probs.npz", **arrays)
+    print(f"kept members and probabilities in {kept}", flush=True)
+
+
 def main() -> None:
     if not SHARED_NSMC.is_file():
         raise SystemExit(f"skipped: {SHARED_NSMC} not found")
     started = time.perf_counter()
-    frame = load_corpus(str(SHARED_NSMC), CorpusSample(train=TRAIN_ROWS or None, evaluation=None))
-    dev_frame = frame[frame["split"] == "dev"].sample(n=DEV_ROWS, random_state=13)
-    frame = pd.DataFrame(pd.concat([frame[frame["split"] != "dev"], dev_frame]))
-    test = pd.DataFrame(frame[frame["split"] == "test"]).reset_index(drop=True)
-    balanced = balanced_binary(test)
-    rows = test.index.get_indexer(balanced.index)
-    binary = balanced["nsmc_binary"].to_numpy(dtype=np.int64)
-    train, dev = labeled(frame, "train"), labeled(frame, "dev")
+    split = bench_split()
+    frame, test, rows, binary = split.frame, split.test, split.rows, split.binary
+    balanced = test.iloc[rows]
+    train, dev = split.train, split.dev
     texts = test["text"].tolist()
 
     figures: dict[str, Any] = {
@@ -276,8 +389,11 @@ def main() -> None:
         figures["ensemble_fit_s"] = round(time.perf_counter() - t0, 1)
         figures["training_wall_s"] = round(time.perf_counter() - training_started, 1)
         figures["within_budget"] = figures["training_wall_s"] <= BUDGET_S
+        if KEEP:
+            _keep_for_study(members, frame, test, Path(work))
         ensemble = Ensemble(members, fit.refs, fit.temperature, version="bench")
         results = evaluate_prediction(ensemble.predict(texts), test)
+        figures["combination"] = _combination_study(members, dev, dev_probs, texts, rows, binary)
     for name, r in results.items():
         figures[f"{name}_nsmc_binary_accuracy"] = r["nsmc_binary_accuracy"]
         figures[f"{name}_macro_f1"] = r["macro_f1"]
@@ -314,8 +430,9 @@ def main() -> None:
         f"min on {len(train.texts):,} train reviews (BERT fine-tuned on "
         f"{figures.get('bert_train_rows', 0):,}), ensemble fitted on {len(dev.texts):,} dev "
         f"reviews, in two single-threaded lanes ({figures['main_lane_s'] / 60:.0f} and "
-        f"{figures['second_lane_s'] / 60:.0f} min). Seed BiLSTM rebuilt with Kiwi tokens (Okt "
-        "needs a JVM this project does not ship)."
+        f"{figures['second_lane_s'] / 60:.0f} min); a stacker on the same members reaches "
+        f"{figures['combination']['stacked_lr_nsmc_binary_accuracy']:.4f}. Seed BiLSTM rebuilt "
+        "with Kiwi tokens (Okt needs a JVM this project does not ship)."
     )
     save("bench_quality", figures, baseline, summary)
 
