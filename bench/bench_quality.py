@@ -138,7 +138,8 @@ def _binary_figures(proba: np.ndarray, test: pd.DataFrame, rows: np.ndarray, bin
     }
 
 
-def _subset(data: LabeledTexts, n: int, seed: int = 13) -> LabeledTexts:
+def subset(data: LabeledTexts, n: int, seed: int = 13) -> LabeledTexts:
+    """`n` rows of `data` drawn at random in their original order; all of it when n <= 0."""
     if n <= 0 or n >= len(data.texts):
         return data
     rows = np.sort(np.random.default_rng(seed).choice(len(data.texts), size=n, replace=False))
@@ -171,7 +172,7 @@ def _train_one(
     base = TrainSettings(batch_size=MEMBER_BATCH, device="cpu", max_len=MAX_LEN)
     t0 = time.perf_counter()
     if name == "bert":
-        bert_train = _subset(train, BERT_ROWS)
+        bert_train = subset(train, BERT_ROWS)
         pre_settings = replace(base, batch_size=BERT_BATCH, epochs=1)
         checkpoint = pretrain(
             train.texts,
@@ -407,7 +408,7 @@ def main() -> None:
     )
 
     baseline: dict[str, Any] = {}
-    seed_train = _subset(train, SEED_ROWS)
+    seed_train = subset(train, SEED_ROWS)
     with _spawned() as seed_pool:
         seed_run = seed_pool.submit(_seed_lane, seed_train, dev, texts)
         baseline |= _tfidf_baselines(frame, test, balanced, rows, binary)

@@ -1,8 +1,10 @@
 """Try a variant of one member against the others that `BENCH_KEEP=1 bench_quality` kept.
 
     python -m bench.study_variant bilstm --set vocab_size=50000
-    python -m bench.study_variant bert --epochs 2 --rows 0 --checkpoint DIR
+    python -m bench.study_variant bert --epochs 2 --rows 0
     python -m bench.study_variant lstm --set hidden=192 --epochs 3
+
+Epochs and train rows default to the bench's for that member (`--rows 0`: all of them).
 
 Retraining all four members to learn what one change does costs an hour; this trains only the
 variant, on the bench's own split (same train rows, same dev sample for early stopping, one
@@ -31,11 +33,22 @@ import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
-from bench.bench_quality import BenchSplit, bench_split
+from bench.bench_quality import (
+    BERT_BATCH,
+    BERT_EPOCHS,
+    BERT_ROWS,
+    BILSTM_EPOCHS,
+    LSTM_EPOCHS,
+    MAX_LEN,
+    MEMBER_BATCH,
+    BenchSplit,
+    bench_split,
+    subset,
+)
 from bench.common import WORK
 from sentiment_assets.lib.corpus.labels import example_weights
 from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, load_corpus
-from sentiment_assets.lib.models.base import LabeledTexts, Member, TrainSettings
+from sentiment_assets.lib.models.base import Member, TrainSettings
 from sentiment_assets.lib.models.ensemble import combine, fit_ensemble, prepare_texts
 from sentiment_assets.lib.models.evaluation import nsmc_binary_accuracy
 from sentiment_assets.lib.models.members import available_members
@@ -75,29 +88,22 @@ def _config(member: str, overrides: list[str], checkpoint: str | None) -> Any:
     return replace(defaults, **values)
 
 
-def _rows(data: LabeledTexts, n: int) -> LabeledTexts:
-    if n <= 0 or n >= len(data.texts):
-        return data
-    rows = np.sort(np.random.default_rng(13).choice(len(data.texts), size=n, replace=False))
-    return LabeledTexts(
-        texts=[data.texts[i] for i in rows],
-        labels=data.labels[rows],
-        weights=None if data.weights is None else data.weights[rows],
-    )
+BENCH_EPOCHS = {"lexicon": 1, "lstm": LSTM_EPOCHS, "bilstm": BILSTM_EPOCHS, "bert": BERT_EPOCHS}
+TRAINERS = {
+    "lstm": "sentiment_assets.lib.models.lstm",
+    "bilstm": "sentiment_assets.lib.models.bilstm",
+    "bert": "sentiment_assets.lib.models.bert",
+}
+"""Modules whose `train` takes a config after the settings (the registry's trainers do not)."""
 
 
 def _train(member: str, split: BenchSplit, config: Any, epochs: int, rows: int) -> Member:
-    batch = 64 if member == "bert" else 256
-    settings = TrainSettings(epochs=epochs, batch_size=batch, device="cpu", max_len=64)
-    train = _rows(split.train, rows)
+    batch = BERT_BATCH if member == "bert" else MEMBER_BATCH
+    settings = TrainSettings(epochs=epochs, batch_size=batch, device="cpu", max_len=MAX_LEN)
+    train = subset(split.train, rows)
     if config is None:
         return available_members([member])[member].train(train, split.dev, settings)
-    module = {
-        "lstm": "sentiment_assets.lib.models.lstm",
-        "bilstm": "sentiment_assets.lib.models.bilstm",
-        "bert": "sentiment_assets.lib.models.bert",
-    }[member]
-    return importlib.import_module(module).train(train, split.dev, settings, config)
+    return importlib.import_module(TRAINERS[member]).train(train, split.dev, settings, config)
 
 
 def _dev_texts(kept: dict[str, np.ndarray]) -> list[str]:
@@ -131,8 +137,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("member", choices=["lexicon", "lstm", "bilstm", "bert"])
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=0, help="train rows for the variant; 0: all")
+    parser.add_argument("--epochs", type=int, help="default: the bench's for this member")
+    parser.add_argument(
+        "--rows", type=int, help="train rows (0: all); default: the bench's for this member"
+    )
     parser.add_argument(
         "--checkpoint",
         default=str(KEPT / "bert_pretrained"),
@@ -140,6 +148,8 @@ def main() -> None:
     )
     parser.add_argument("--label", help="name of the result file (default: from the options)")
     args = parser.parse_args()
+    epochs = BENCH_EPOCHS[args.member] if args.epochs is None else args.epochs
+    rows = (BERT_ROWS if args.member == "bert" else 0) if args.rows is None else args.rows
 
     probs = KEPT / "probs.npz"
     if not probs.is_file():
@@ -154,7 +164,7 @@ def main() -> None:
         raise SystemExit(f"{probs} was kept from another test split; keep it again")
 
     started = time.perf_counter()
-    member = _train(args.member, split, config, args.epochs, args.rows)
+    member = _train(args.member, split, config, epochs, rows)
     train_s = time.perf_counter() - started
     dev_texts = _dev_texts(kept)
     variant = dict(kept)
@@ -163,9 +173,7 @@ def main() -> None:
         prepare_texts(split.test["text"].tolist())[0]
     )
 
-    label = args.label or "_".join(
-        [args.member, *args.overrides, f"e{args.epochs}", f"r{args.rows}"]
-    )
+    label = args.label or "_".join([args.member, *args.overrides, f"e{epochs}", f"r{rows}"])
     out = WORK / "variants" / f"{label.replace('=', '')}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, dev=variant[f"dev_{args.member}"], test=variant[f"test_{args.member}"])
