@@ -66,7 +66,13 @@ from sentiment_assets.lib.models.base import LabeledTexts, Member, TrainSettings
 from sentiment_assets.lib.models.bert import BertTrainConfig
 from sentiment_assets.lib.models.bert import train as train_bert
 from sentiment_assets.lib.models.bert.pretrain import PretrainConfig, pretrain
-from sentiment_assets.lib.models.ensemble import Ensemble, combine, fit_ensemble, prepare_texts
+from sentiment_assets.lib.models.ensemble import (
+    Ensemble,
+    EnsembleFit,
+    combine,
+    fit_ensemble,
+    prepare_texts,
+)
 from sentiment_assets.lib.models.evaluation import (
     classification_metrics,
     evaluate_prediction,
@@ -104,6 +110,8 @@ class BenchSplit:
     """Train rows (BENCH_TRAIN_ROWS of them), the DEV_ROWS dev sample and the whole test split."""
     train: LabeledTexts
     dev: LabeledTexts
+    dev_all: pd.DataFrame
+    """Every dev review in corpus order (`dev` is a DEV_ROWS sample of them)."""
     test: pd.DataFrame
     rows: np.ndarray
     """Positions in `test` of the balanced NSMC-binary rows."""
@@ -114,6 +122,7 @@ class BenchSplit:
 def bench_split(train_rows: int = TRAIN_ROWS) -> BenchSplit:
     """NSMC's train split (sampled when `train_rows` > 0), DEV_ROWS dev reviews, all of test."""
     frame = load_corpus(str(SHARED_NSMC), CorpusSample(train=train_rows or None, evaluation=None))
+    dev_all = pd.DataFrame(frame[frame["split"] == "dev"]).reset_index(drop=True)
     dev_frame = frame[frame["split"] == "dev"].sample(n=DEV_ROWS, random_state=13)
     frame = pd.DataFrame(pd.concat([frame[frame["split"] != "dev"], dev_frame]))
     test = pd.DataFrame(frame[frame["split"] == "test"]).reset_index(drop=True)
@@ -122,10 +131,34 @@ def bench_split(train_rows: int = TRAIN_ROWS) -> BenchSplit:
         frame=frame,
         train=labeled(frame, "train"),
         dev=labeled(frame, "dev"),
+        dev_all=dev_all,
         test=test,
         rows=test.index.get_indexer(balanced.index),
         binary=balanced["nsmc_binary"].to_numpy(dtype=np.int64),
     )
+
+
+def fit_soft_vote(
+    dev_probs: dict[str, np.ndarray], labels: np.ndarray, weights: np.ndarray | None
+) -> EnsembleFit:
+    """The ensemble's weights and temperatures fitted on dev, from the design's initial weights."""
+    specs = available_members(list(dev_probs))
+    return fit_ensemble(
+        dev_probs,
+        labels,
+        initial_weights={n: specs[n].initial_weight for n in dev_probs},
+        vocabulary_hashes={},
+        member_versions={n: "bench" for n in dev_probs},
+        sample_weights=weights,
+    )
+
+
+def soft_vote_accuracy(
+    fit: EnsembleFit, test_probs: dict[str, np.ndarray], split: BenchSplit
+) -> float:
+    """NSMC-binary accuracy of the fitted soft vote on the balanced test rows."""
+    proba, _, _ = combine({n: test_probs[n] for n in fit.refs}, fit.refs, fit.temperature)
+    return nsmc_binary_accuracy(proba[split.rows], split.binary)
 
 
 def _binary_figures(proba: np.ndarray, test: pd.DataFrame, rows: np.ndarray, binary: np.ndarray):
@@ -281,12 +314,10 @@ def _tfidf_baselines(
 
 
 def _combination_study(
-    members: dict[str, Member],
     dev: LabeledTexts,
     dev_probs: dict[str, np.ndarray],
-    texts: list[str],
-    rows: np.ndarray,
-    binary: np.ndarray,
+    test_probs: dict[str, np.ndarray],
+    split: BenchSplit,
 ) -> dict[str, Any]:
     """How much combining can still give: the soft vote without each member, and a stacker.
 
@@ -295,35 +326,31 @@ def _combination_study(
     each class of each member on its own, so it bounds what a cleverer vote over these members
     would reach; if it stays near the soft vote, only better members lift the ensemble.
     """
-    prepared, _ = prepare_texts(texts)
-    test_probs = {name: m.predict_proba(prepared) for name, m in members.items()}
-    specs = available_members(list(members))
+    names = list(dev_probs)
     out: dict[str, Any] = {"soft_vote_without": {}}
-    for left_out in members:
-        kept = [n for n in members if n != left_out]
-        fit = fit_ensemble(
-            {n: dev_probs[n] for n in kept},
-            dev.labels,
-            initial_weights={n: specs[n].initial_weight for n in kept},
-            vocabulary_hashes={},
-            member_versions={n: "bench" for n in kept},
-            sample_weights=dev.weights,
-        )
-        proba, _, _ = combine({n: test_probs[n] for n in kept}, fit.refs, fit.temperature)
-        out["soft_vote_without"][left_out] = nsmc_binary_accuracy(proba[rows], binary)
+    for left_out in names:
+        kept = {n: dev_probs[n] for n in names if n != left_out}
+        fit = fit_soft_vote(kept, dev.labels, dev.weights)
+        out["soft_vote_without"][left_out] = soft_vote_accuracy(fit, test_probs, split)
 
     def log_probs(probs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.hstack([np.log(np.clip(probs[n], 1e-7, 1.0)) for n in members])
+        return np.hstack([np.log(np.clip(probs[n], 1e-7, 1.0)) for n in names])
 
     stacker = LogisticRegression(C=1.0, max_iter=2000)
     stacker.fit(log_probs(dev_probs), dev.labels, sample_weight=dev.weights)
     stacked = stacker.predict_proba(log_probs(test_probs))
-    out["stacked_lr_nsmc_binary_accuracy"] = nsmc_binary_accuracy(stacked[rows], binary)
+    out["stacked_lr_nsmc_binary_accuracy"] = nsmc_binary_accuracy(stacked[split.rows], split.binary)
     return out
 
 
+def member_probs(members: dict[str, Member], texts: list[str]) -> dict[str, np.ndarray]:
+    """Each member's raw probabilities for `texts`, screened as the ensemble screens them."""
+    prepared, _ = prepare_texts(texts)
+    return {name: member.predict_proba(prepared) for name, member in members.items()}
+
+
 def _keep_for_study(
-    members: dict[str, Member], frame: pd.DataFrame, test: pd.DataFrame, work: Path
+    members: dict[str, Member], split: BenchSplit, test_probs: dict[str, np.ndarray], work: Path
 ) -> None:
     """Save the members, BERT's pre-trained checkpoint and the members' raw probabilities on
     all of dev and test, for `bench.study_variant`."""
@@ -337,21 +364,18 @@ def _keep_for_study(
             shutil.rmtree(target)
         target.mkdir(parents=True)
         member.save(target)
-    full = load_corpus(str(SHARED_NSMC), CorpusSample(train=None, evaluation=None))
-    dev_all = pd.DataFrame(full[full["split"] == "dev"]).reset_index(drop=True)
+    dev_all, test = split.dev_all, split.test
     arrays: dict[str, Any] = {
-        "dev_rating": dev_all["rating"].to_numpy(dtype=np.int64),
         "dev_label": dev_all["label"].to_numpy(dtype=np.int64),
         "dev_review_id": dev_all["sentence_id"].to_numpy(dtype=str),
-        "test_rating": test["rating"].to_numpy(dtype=np.int64),
-        "test_label": test["label"].to_numpy(dtype=np.int64),
         "test_review_id": test["sentence_id"].to_numpy(dtype=str),
-        "fit_dev_review_id": frame.loc[frame["split"] == "dev", "sentence_id"].to_numpy(dtype=str),
+        "fit_dev_review_id": split.frame.loc[split.frame["split"] == "dev", "sentence_id"].to_numpy(
+            dtype=str
+        ),
     }
-    for split, texts in (("dev", dev_all["text"].tolist()), ("test", test["text"].tolist())):
-        prepared, _ = prepare_texts(texts)
-        for name, member in members.items():
-            arrays[f"{split}_{name}"] = member.predict_proba(prepared)
+    dev_probs = member_probs(members, dev_all["text"].astype(str).tolist())
+    arrays |= {f"dev_{name}": p for name, p in dev_probs.items()}
+    arrays |= {f"test_{name}": p for name, p in test_probs.items()}
     np.savez(kept / "probs.npz", **arrays)
     print(f"kept members and probabilities in {kept}", flush=True)
 
@@ -378,23 +402,16 @@ def main() -> None:
         members = _train_members(train, dev, figures, Path(work))
         t0 = time.perf_counter()
         dev_probs = {name: m.predict_proba(dev.texts) for name, m in members.items()}
-        specs = available_members(list(members))
-        fit = fit_ensemble(
-            dev_probs,
-            dev.labels,
-            initial_weights={n: specs[n].initial_weight for n in members},
-            vocabulary_hashes={},
-            member_versions={n: "bench" for n in members},
-            sample_weights=dev.weights,
-        )
+        fit = fit_soft_vote(dev_probs, dev.labels, dev.weights)
         figures["ensemble_fit_s"] = round(time.perf_counter() - t0, 1)
         figures["training_wall_s"] = round(time.perf_counter() - training_started, 1)
         figures["within_budget"] = figures["training_wall_s"] <= BUDGET_S
+        test_probs = member_probs(members, texts)
         if KEEP:
-            _keep_for_study(members, frame, test, Path(work))
+            _keep_for_study(members, split, test_probs, Path(work))
         ensemble = Ensemble(members, fit.refs, fit.temperature, version="bench")
         results = evaluate_prediction(ensemble.predict(texts), test)
-        figures["combination"] = _combination_study(members, dev, dev_probs, texts, rows, binary)
+        figures["combination"] = _combination_study(dev, dev_probs, test_probs, split)
     for name, r in results.items():
         figures[f"{name}_nsmc_binary_accuracy"] = r["nsmc_binary_accuracy"]
         figures[f"{name}_macro_f1"] = r["macro_f1"]

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
@@ -43,32 +42,38 @@ from bench.bench_quality import (
     MEMBER_BATCH,
     BenchSplit,
     bench_split,
+    fit_soft_vote,
+    member_probs,
+    soft_vote_accuracy,
     subset,
 )
 from bench.common import WORK
 from sentiment_assets.lib.corpus.labels import example_weights
-from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, load_corpus
 from sentiment_assets.lib.models.base import Member, TrainSettings
-from sentiment_assets.lib.models.ensemble import combine, fit_ensemble, prepare_texts
 from sentiment_assets.lib.models.evaluation import nsmc_binary_accuracy
 from sentiment_assets.lib.models.members import available_members
 
 KEPT = WORK / "quality"
 
 
+CONFIGURABLE = {
+    "lstm": ("sentiment_assets.lib.models.lstm", "LstmConfig"),
+    "bilstm": ("sentiment_assets.lib.models.bilstm", "BiLstmConfig"),
+    "bert": ("sentiment_assets.lib.models.bert", "BertTrainConfig"),
+}
+"""Member module and config class of the members whose `train` takes a config after the
+settings (the registry's trainers do not); the lexicon has no config."""
+BENCH_EPOCHS = {"lexicon": 1, "lstm": LSTM_EPOCHS, "bilstm": BILSTM_EPOCHS, "bert": BERT_EPOCHS}
+
+
 def _config(member: str, overrides: list[str], checkpoint: str | None) -> Any:
     """The member's config dataclass with `key=value` overrides, typed like the defaults."""
-    if member == "lexicon":
+    if member not in CONFIGURABLE:
         if overrides:
-            raise SystemExit("the lexicon member has no config to --set")
+            raise SystemExit(f"the {member} member has no config to --set")
         return None
-    if member == "lstm":
-        from sentiment_assets.lib.models.lstm import LstmConfig as config_class
-    elif member == "bilstm":
-        from sentiment_assets.lib.models.bilstm_net import BiLstmConfig as config_class
-    else:
-        from sentiment_assets.lib.models.bert import BertTrainConfig as config_class
-    defaults = config_class()
+    module, class_name = CONFIGURABLE[member]
+    defaults = getattr(importlib.import_module(module), class_name)()
     known = {f.name for f in fields(defaults)}
     values: dict[str, Any] = {}
     for item in overrides:
@@ -88,31 +93,14 @@ def _config(member: str, overrides: list[str], checkpoint: str | None) -> Any:
     return replace(defaults, **values)
 
 
-BENCH_EPOCHS = {"lexicon": 1, "lstm": LSTM_EPOCHS, "bilstm": BILSTM_EPOCHS, "bert": BERT_EPOCHS}
-TRAINERS = {
-    "lstm": "sentiment_assets.lib.models.lstm",
-    "bilstm": "sentiment_assets.lib.models.bilstm",
-    "bert": "sentiment_assets.lib.models.bert",
-}
-"""Modules whose `train` takes a config after the settings (the registry's trainers do not)."""
-
-
 def _train(member: str, split: BenchSplit, config: Any, epochs: int, rows: int) -> Member:
     batch = BERT_BATCH if member == "bert" else MEMBER_BATCH
     settings = TrainSettings(epochs=epochs, batch_size=batch, device="cpu", max_len=MAX_LEN)
     train = subset(split.train, rows)
     if config is None:
         return available_members([member])[member].train(train, split.dev, settings)
-    return importlib.import_module(TRAINERS[member]).train(train, split.dev, settings, config)
-
-
-def _dev_texts(kept: dict[str, np.ndarray]) -> list[str]:
-    """All dev reviews, in the order the kept probabilities list them."""
-    full = load_corpus(str(SHARED_NSMC), CorpusSample(train=None, evaluation=None))
-    dev = pd.DataFrame(full[full["split"] == "dev"])
-    if not np.array_equal(dev["sentence_id"].to_numpy(dtype=str), kept["dev_review_id"]):
-        raise SystemExit(f"{KEPT / 'probs.npz'} was kept from another dev split; keep it again")
-    return dev["text"].astype(str).tolist()
+    module = importlib.import_module(CONFIGURABLE[member][0])
+    return module.train(train, split.dev, settings, config)
 
 
 def _soft_vote(kept: dict[str, np.ndarray], split: BenchSplit) -> float:
@@ -120,17 +108,10 @@ def _soft_vote(kept: dict[str, np.ndarray], split: BenchSplit) -> float:
     names = [n for n in available_members() if f"test_{n}" in kept]
     fit_rows = np.isin(kept["dev_review_id"], kept["fit_dev_review_id"])
     labels = kept["dev_label"][fit_rows]
-    specs = available_members(names)
-    fit = fit_ensemble(
-        {n: kept[f"dev_{n}"][fit_rows] for n in names},
-        labels,
-        initial_weights={n: specs[n].initial_weight for n in names},
-        vocabulary_hashes={},
-        member_versions={n: "study" for n in names},
-        sample_weights=example_weights(labels),
+    fit = fit_soft_vote(
+        {n: kept[f"dev_{n}"][fit_rows] for n in names}, labels, example_weights(labels)
     )
-    proba, _, _ = combine({n: kept[f"test_{n}"] for n in names}, fit.refs, fit.temperature)
-    return nsmc_binary_accuracy(proba[split.rows], split.binary)
+    return soft_vote_accuracy(fit, {n: kept[f"test_{n}"] for n in names}, split)
 
 
 def main() -> None:
@@ -160,18 +141,19 @@ def main() -> None:
     config = _config(args.member, args.overrides, args.checkpoint)
     kept = dict(np.load(probs))
     split = bench_split()
-    if not np.array_equal(split.test["sentence_id"].to_numpy(dtype=str), kept["test_review_id"]):
-        raise SystemExit(f"{probs} was kept from another test split; keep it again")
+    for name, rows_of in (("test", split.test), ("dev", split.dev_all)):
+        if not np.array_equal(
+            rows_of["sentence_id"].to_numpy(dtype=str), kept[f"{name}_review_id"]
+        ):
+            raise SystemExit(f"{probs} was kept from another {name} split; keep it again")
 
     started = time.perf_counter()
     member = _train(args.member, split, config, epochs, rows)
     train_s = time.perf_counter() - started
-    dev_texts = _dev_texts(kept)
     variant = dict(kept)
-    variant[f"dev_{args.member}"] = member.predict_proba(prepare_texts(dev_texts)[0])
-    variant[f"test_{args.member}"] = member.predict_proba(
-        prepare_texts(split.test["text"].tolist())[0]
-    )
+    for name, rows_of in (("dev", split.dev_all), ("test", split.test)):
+        texts = rows_of["text"].astype(str).tolist()
+        variant[f"{name}_{args.member}"] = member_probs({args.member: member}, texts)[args.member]
 
     label = args.label or "_".join([args.member, *args.overrides, f"e{epochs}", f"r{rows}"])
     out = WORK / "variants" / f"{label.replace('=', '')}.npz"
