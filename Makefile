@@ -13,7 +13,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install browser demo dashboards reports test lint typecheck unit dev bench lock clean
+.PHONY: install dashboards-install browser demo dashboards reports test lint typecheck unit dev bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The Evidence packages (npm ci into dashboards/node_modules): the only other step that needs a
+# registry. `make demo` does it by itself on its first dashboards build; this runs it up front.
+dashboards-install: install
+	$(BIN)/sentiment dashboards install
 
 # Browser tests drive Debian's Chromium (never a downloaded one); installed once per machine,
 # with CJK fonts so screenshots of Korean pages show text, not boxes.
@@ -38,10 +43,9 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
-# The demo job writes warehouse/marts.duckdb; the Evidence site is built from it afterwards.
+# The demo job writes warehouse/marts.duckdb, then builds the Evidence site from it.
 demo: install
 	$(BIN)/sentiment demo
-	$(BIN)/sentiment dashboards build
 
 dashboards: install
 	$(BIN)/sentiment dashboards build

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from sentiment_assets.cli.demo import blocked_by
 from sentiment_assets.defs.lakehouse.assets import lakehouse_inventory
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.lakehouse import Lakehouse
@@ -33,9 +35,10 @@ def test_lakehouse_inventory_counts_tables(lakehouse: Lakehouse) -> None:
 
 
 def test_sentiment_demo_exits_zero_and_says_where_to_look(warehouse: Path, tmp_path: Path) -> None:
+    # conftest switches off ../shared and NSMC online: this is a fresh, offline clone's demo.
     env = dict(os.environ)
     proc = subprocess.run(
-        [sys.executable, "-m", "sentiment_assets.cli.main", "demo"],
+        [sys.executable, "-m", "sentiment_assets.cli.main", "demo", "--no-dashboards"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -46,9 +49,30 @@ def test_sentiment_demo_exits_zero_and_says_where_to_look(warehouse: Path, tmp_p
     assert "succeeded" in proc.stdout
     assert str(warehouse) in proc.stdout
     assert "make dev" in proc.stdout
+    assert "corpus: embedded-demo" in proc.stdout
+    assert "for demonstration only" in proc.stdout and "SENTIMENT_CORPUS=" in proc.stdout
     assert (warehouse / "catalog.sqlite").is_file()
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        posts = con.sql("select sum(posts) from sentiment_by_job_group_day").fetchone()
+    assert posts is not None and posts[0] > 0
+    assert f"marts: {warehouse / 'marts.duckdb'} (" in proc.stdout
     instance_dir = tmp_path / "dagster_home"
     assert (instance_dir / "dagster.yaml").is_file()
     with dg.DagsterInstance.from_config(str(instance_dir)) as instance:
         runs = instance.get_runs()
         assert len(runs) == 1 and runs[0].is_success
+
+
+def test_a_failed_asset_names_what_it_kept_from_running() -> None:
+    parents = {
+        "base_corpus": [],
+        "raw_posts": [],
+        "lexicon_model": ["base_corpus"],
+        "ensemble_model": ["lexicon_model"],
+        "predictions": ["raw_posts", "ensemble_model"],
+        "keywords": ["raw_posts"],
+    }
+    missing = ["base_corpus", "lexicon_model", "ensemble_model", "predictions"]
+    assert blocked_by(parents, ["base_corpus"], missing) == {
+        "base_corpus": ["ensemble_model", "lexicon_model", "predictions"]
+    }

@@ -8,11 +8,15 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `dashboards` subcommand with `build` and `serve`."""
+    """Add the `dashboards` subcommand with `install`, `build` and `serve`."""
     parser = subparsers.add_parser(
         "dashboards", help="build (offline) or serve the Evidence dashboards over the marts"
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    install = actions.add_parser(
+        "install", help="npm ci into dashboards/node_modules unless it is current (needs npm once)"
+    )
+    install.set_defaults(handler=run_install)
     build = actions.add_parser(
         "build",
         help="npm ci if needed, then evidence sources + build offline into dashboards/build",
@@ -36,6 +40,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dir", type=Path, default=None, help="the built site (default: dashboards/build)"
     )
     serve.set_defaults(handler=run_serve)
+
+
+def run_install(_args: argparse.Namespace) -> int:
+    """Install Evidence's packages now, so a later build needs no registry."""
+    from sentiment_assets.lib.dashboards.build import (
+        DASHBOARDS_DIR,
+        DashboardBuildError,
+        ensure_node_modules,
+    )
+    from sentiment_assets.lib.dashboards.node import NodeToolchain, NodeToolchainError
+
+    logs = DASHBOARDS_DIR / ".evidence"
+    logs.mkdir(exist_ok=True)
+    try:
+        installed = ensure_node_modules(
+            DASHBOARDS_DIR, NodeToolchain.from_wheel(), log=logs / "sentiment-install.log"
+        )
+    except (DashboardBuildError, NodeToolchainError) as exc:
+        print(f"sentiment dashboards install: {exc}", file=sys.stderr)
+        return 1
+    print("dashboards: packages " + ("installed" if installed else "already current"))
+    return 0
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -14,7 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="accuracy, macro-F1, confusion matrix and NSMC-binary accuracy on the test split",
     )
-    parser.add_argument("--source", help="corpus file, `nsmc` or `nsmc-raw:<ids>` (see README)")
+    parser.add_argument(
+        "--source", help="corpus file, `nsmc`, `nsmc-raw:<ids>` or `embedded` (see README)"
+    )
     parser.add_argument(
         "--sample-size", type=int, default=5_000, help="test rows (default 5000; 0: all)"
     )
@@ -43,12 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Score the test split, print the figures, log them to MLflow."""
     import pandas as pd
 
-    from sentiment_assets.lib.corpus.load import (
-        CorpusSample,
-        describe_source,
-        load_corpus,
-        resolve_source,
-    )
+    from sentiment_assets.lib.corpus.load import CorpusSample, load
     from sentiment_assets.lib.corpus.sources import CorpusError
     from sentiment_assets.lib.models.base import ModelLoadError
     from sentiment_assets.lib.models.evaluation import evaluate_prediction
@@ -59,20 +56,19 @@ def run(args: argparse.Namespace) -> int:
     paths = Paths.from_env()
     try:
         ensemble = resolve_ensemble(paths.models, args.model_version)
-        source = resolve_source(args.source)
-        frame = load_corpus(
-            args.source,
-            CorpusSample(train=0, evaluation=args.sample_size or None, seed=args.seed),
+        loaded = load(
+            args.source, CorpusSample(train=0, evaluation=args.sample_size or None, seed=args.seed)
         )
     except (ModelLoadError, CorpusError, RegistryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    frame = loaded.frame
     test = pd.DataFrame(frame.loc[frame["split"] == "test"]).reset_index(drop=True)
     if test.empty:
-        print(f"error: {describe_source(source)} has no test rows", file=sys.stderr)
+        print(f"error: {loaded.description} has no test rows", file=sys.stderr)
         return 2
     results = evaluate_prediction(ensemble.predict(test["text"].tolist()), test, seed=args.seed)
-    print(f"ensemble {ensemble.version} on {len(test)} test rows of {describe_source(source)}")
+    print(f"ensemble {ensemble.version} on {len(test)} test rows of {loaded.description}")
     print(_table(results))
     if args.output:
         args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2))
@@ -80,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         mlflow_tracking_uri(paths),
         paths.models,
         run_name=f"evaluate {ensemble.version}",
-        params={"source": describe_source(source), "test_rows": len(test)},
+        params={"source": loaded.description, "test_rows": len(test)},
         metrics={
             f"test_{name}_{key}": float(r[key])
             for name, r in results.items()

@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train", help="train all registered members on the base corpus, then fit the ensemble"
     )
-    parser.add_argument("--source", help="corpus file, `nsmc` or `nsmc-raw:<ids>` (see README)")
+    parser.add_argument(
+        "--source", help="corpus file, `nsmc`, `nsmc-raw:<ids>` or `embedded` (see README)"
+    )
     parser.add_argument(
         "--sample-size", type=int, default=20_000, help="train rows (default 20000; 0: all)"
     )
@@ -43,10 +45,8 @@ def run(args: argparse.Namespace) -> int:
     """Load and record the corpus, train each member, fit and save the ensemble."""
     from sentiment_assets.lib.corpus.load import (
         CorpusSample,
-        describe_source,
         labeled,
-        load_corpus,
-        resolve_source,
+        load,
     )
     from sentiment_assets.lib.corpus.sources import CorpusError
     from sentiment_assets.lib.lakehouse import Lakehouse
@@ -61,12 +61,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         names = args.members.split(",") if args.members else None
         specs = available_members(names)
-        source = resolve_source(args.source)
         sample = CorpusSample(
             train=args.sample_size or None, evaluation=args.eval_size or None, seed=args.seed
         )
-        print(f"corpus: {describe_source(source)}", flush=True)
-        frame = load_corpus(args.source, sample)
+        loaded = load(args.source, sample, log=lambda line: print(line, flush=True))
+        frame = loaded.frame
     except (KeyError, CorpusError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -89,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_len=args.max_len,
     )
-    data = {"source": describe_source(source), "train_rows": len(train.texts)}
+    data = {"source": loaded.description, "train_rows": len(train.texts)}
     uri = mlflow_tracking_uri(paths)
     for name, spec in specs.items():
         print(f"training {name} ...", flush=True)

@@ -39,9 +39,11 @@ MARTS = {
 
 
 def _dbt(args: list[str], warehouse: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    # The profile's env-var path, as a person running dbt by hand would; artifacts go to tmp so
-    # the prepared manifest in dbt_project/target is left alone.
-    env = {**os.environ, "SENTIMENT_WAREHOUSE": str(warehouse)}
+    # The profile's env-var path, relative to dbt_project/ as a person running dbt by hand has
+    # it (the pipeline stored the absolute path in the catalog); artifacts go to tmp so the
+    # prepared manifest in dbt_project/target is left alone.
+    relative = os.path.relpath(warehouse, DBT_PROJECT_DIR)
+    env = {**os.environ, "SENTIMENT_WAREHOUSE": relative}
     return subprocess.run(
         [dbt_executable(), *args, "--target-path", str(tmp_path / "target")],
         cwd=DBT_PROJECT_DIR,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -37,3 +42,41 @@ def nsmc_lexicon(nsmc_sample: NsmcSample) -> Lexicon:
     lexicon = Lexicon.fit(nsmc_sample.train)
     lexicon.fit_scale(nsmc_sample.dev)
     return lexicon
+
+
+class _Files(http.server.BaseHTTPRequestHandler):
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        body = self.files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.end_headers()
+        self.wfile.write(body or b"not found")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def nsmc_server() -> Iterator[str]:
+    """A local HTTP server laid out like NSMC's GitHub repository (ratings files, raw/)."""
+    texts = {
+        "/ratings_train.txt": "id\tdocument\tlabel\n"
+        + "".join(f"{i}\t문장 {i} {'좋다' if i % 2 else '싫다'}\t{i % 2}\n" for i in range(60)),
+        "/ratings_test.txt": "id\tdocument\tlabel\n100\t정말 좋다\t1\n101\t정말 싫다\t0\n",
+        "/raw/7.json": json.dumps(
+            [
+                {"review": "최고", "rating": "10", "review_id": "1", "movie_id": "7"},
+                {"review": "그냥 그럼", "rating": "6", "review_id": "2", "movie_id": "7"},
+                {"review": "   ", "rating": "1", "review_id": "3", "movie_id": "7"},
+            ],
+            ensure_ascii=False,
+        ),
+    }
+    _Files.files = {k: v.encode() for k, v in texts.items()}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

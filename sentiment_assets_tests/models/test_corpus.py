@@ -1,12 +1,7 @@
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,9 +17,10 @@ from sentiment_assets.lib.corpus.load import (
     CORPUS_ENV,
     NSMC_URL_ENV,
     CorpusSample,
+    EmbeddedSource,
+    configured_source,
     labeled,
     load_corpus,
-    resolve_source,
 )
 from sentiment_assets.lib.corpus.sources import CorpusError, NsmcSource, read_local, read_nsmc
 from sentiment_assets_tests.models.synthetic import corpus_frame, write_corpus
@@ -113,51 +109,17 @@ def test_sampling_is_per_split_and_reproducible(tmp_path: Path) -> None:
 
 def test_source_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CORPUS_ENV, str(tmp_path / "env.parquet"))
-    assert resolve_source(str(tmp_path / "explicit.csv")) == tmp_path / "explicit.csv"
-    assert resolve_source() == tmp_path / "env.parquet"
+    assert configured_source(str(tmp_path / "explicit.csv")) == tmp_path / "explicit.csv"
+    assert configured_source() == tmp_path / "env.parquet"
+    assert configured_source("embedded") == EmbeddedSource()
     monkeypatch.setenv(NSMC_URL_ENV, "http://127.0.0.1:1")
-    assert resolve_source("nsmc-raw:1,2") == NsmcSource(
+    assert configured_source("nsmc-raw:1,2") == NsmcSource(
         movie_ids=(1, 2), base_url="http://127.0.0.1:1"
     )
     with pytest.raises(CorpusError):
-        resolve_source("nsmc-raw:")
-
-
-class _Files(http.server.BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path)
-        self.send_response(200 if body is not None else 404)
-        self.end_headers()
-        self.wfile.write(body or b"not found")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def nsmc_server() -> Iterator[str]:
-    texts = {
-        "/ratings_train.txt": "id\tdocument\tlabel\n"
-        + "".join(f"{i}\t문장 {i} {'좋다' if i % 2 else '싫다'}\t{i % 2}\n" for i in range(60)),
-        "/ratings_test.txt": "id\tdocument\tlabel\n100\t정말 좋다\t1\n101\t정말 싫다\t0\n",
-        "/raw/7.json": json.dumps(
-            [
-                {"review": "최고", "rating": "10", "review_id": "1", "movie_id": "7"},
-                {"review": "그냥 그럼", "rating": "6", "review_id": "2", "movie_id": "7"},
-                {"review": "   ", "rating": "1", "review_id": "3", "movie_id": "7"},
-            ],
-            ensure_ascii=False,
-        ),
-    }
-    _Files.files = {k: v.encode() for k, v in texts.items()}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+        configured_source("nsmc-raw:")
+    monkeypatch.delenv(CORPUS_ENV)
+    assert configured_source() is None
 
 
 def test_nsmc_ratings_files_over_http(nsmc_server: str) -> None:

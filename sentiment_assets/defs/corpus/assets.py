@@ -9,12 +9,8 @@ from sentiment_assets.defs.lakehouse.resources import (
     LAKEHOUSE_RETRY,
     LakehouseResource,
 )
-from sentiment_assets.lib.corpus.load import (
-    CorpusSample,
-    describe_source,
-    load_corpus,
-    resolve_source,
-)
+from sentiment_assets.lib.corpus.embedded import DEMO_NOTICE
+from sentiment_assets.lib.corpus.load import CorpusSample, load
 
 BASE_CORPUS_TABLE = "base_corpus"
 
@@ -24,8 +20,9 @@ class BaseCorpusConfig(dg.Config):
 
     source: str | None = Field(
         default=None,
-        description="A Parquet/CSV/TSV/JSONL path, `nsmc` or `nsmc-raw:<movie ids>`. Default: "
-        "SENTIMENT_CORPUS, else ../shared/data/nsmc_reviews.parquet, else NSMC online.",
+        description="A Parquet/CSV/TSV/JSONL path, `nsmc`, `nsmc-raw:<movie ids>` or `embedded`. "
+        "Default: SENTIMENT_CORPUS; with neither set, the first that reads of "
+        "../shared/data/nsmc_reviews.parquet, NSMC online and the embedded demo corpus.",
     )
     train_rows: int | None = Field(
         default=3000, description="Train-split rows to keep (None: all). Small for the demo."
@@ -48,23 +45,28 @@ class BaseCorpusConfig(dg.Config):
 def base_corpus(
     context: dg.AssetExecutionContext, config: BaseCorpusConfig, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
-    """Load the configured source, sample it and append it to the lakehouse."""
-    source = resolve_source(config.source)
-    frame = load_corpus(
+    """Load the configured source (or the first default that reads), sample it, append it."""
+    loaded = load(
         config.source,
         CorpusSample(train=config.train_rows, evaluation=config.evaluation_rows, seed=config.seed),
+        log=context.log.info,
     )
+    frame = loaded.frame
     frame["loaded_at"] = pd.Timestamp.now(tz="UTC")
     with lakehouse.get().session() as lake:
         result = lake.append(BASE_CORPUS_TABLE, frame, key=("sentence_id",))
         total = int(lake.query(f"select count(*) as n from lake.{BASE_CORPUS_TABLE}")["n"].iloc[0])
     counts = (frame["split"] + "/" + frame["label_name"]).value_counts()
     context.log.info(
-        "loaded %d rows from %s, %d new", len(frame), describe_source(source), result.rows_written
+        "loaded %d rows from %s, %d new", len(frame), loaded.description, result.rows_written
     )
+    notice = {"notice": DEMO_NOTICE} if loaded.demonstration_only else {}
     return dg.MaterializeResult(
         metadata={
-            "source": describe_source(source),
+            "source": loaded.description,
+            "demonstration_only": loaded.demonstration_only,
+            **notice,
+            "sources_passed_over": dg.MetadataValue.json(loaded.tried),
             "rows_loaded": len(frame),
             "rows_written": result.rows_written,
             "table_rows": total,

@@ -2,6 +2,7 @@
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from sentiment_assets.lib.marts.manifest import (
     DBT_PROJECT_DIR,
@@ -11,10 +12,11 @@ from sentiment_assets.lib.marts.manifest import (
 )
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
-# Outside `dagster dev` nothing parses the project; a fresh clone, a test run or `sentiment demo`
-# would otherwise fail to load with "manifest.json not found". `make` prepares it up front.
-if not manifest_path(DBT_PROJECT_DIR).exists():
+# Not `dbt_project.prepare_if_dev()`: it runs whatever `dbt` is on PATH, so `make dev` failed to
+# load unless the venv's bin was on PATH. Under `dagster dev` models may have just changed, so
+# re-parse; elsewhere (a fresh clone, tests, `sentiment demo`) parse only when the manifest is
+# missing, which would otherwise fail the load with "manifest.json not found".
+if using_dagster_dev() or not manifest_path(DBT_PROJECT_DIR).exists():
     prepare_manifest(DBT_PROJECT_DIR)
 
 

@@ -56,6 +56,8 @@ class NsmcSource:
     """Empty: the ratings files (binary labels only). Otherwise `raw/<movie_id>.json` each."""
     base_url: str = NSMC_BASE_URL
     timeout_s: float = 20.0
+    connect_timeout_s: float = 10.0
+    """Kept short where falling back is better than waiting (the default source chain)."""
 
     @property
     def name(self) -> str:
@@ -181,7 +183,9 @@ def read_nsmc(source: NsmcSource) -> pd.DataFrame:
     The ratings files carry no dev split; dev is carved from their train file by a hash of the
     review id (5%). Timeouts are bounded, so an offline machine fails fast with a clear error.
     """
-    timeout = httpx.Timeout(source.timeout_s, connect=min(source.timeout_s, 10.0))
+    timeout = httpx.Timeout(
+        source.timeout_s, connect=min(source.timeout_s, source.connect_timeout_s)
+    )
     base = source.base_url.rstrip("/")
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
         if not source.movie_ids:
