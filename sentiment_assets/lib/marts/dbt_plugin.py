@@ -1,28 +1,35 @@
-"""dbt-duckdb plugin that LOADs the lakehouse extensions from their PyPI packages.
+"""dbt-duckdb plugin that attaches the lakehouse exactly as `Lakehouse` does, fully offline.
 
-dbt-duckdb opens its own connections and would otherwise try to download `ducklake` when the
-profile ATTACHes the lakehouse. Plugins run `configure_connection` before the profile's
-`attach` list, so loading the packaged binaries here makes the ATTACH work with no network and
-no extension folder to prepare.
+dbt-duckdb opens its own connections and would otherwise try to download `ducklake` (and
+`postgres`, `httpfs`) when it attaches the lakehouse. Plugins run `configure_connection` before
+anything else touches the connection, so here the packaged extensions are LOADed, the catalog
+and object-storage credentials become DuckDB secrets, and the lakehouse is attached as `lake`
+from the same settings every Python reader and writer uses (`LakeLocation.from_env`): one
+definition of where the lakehouse lives, whether a local SQLite catalog or PostgreSQL + S3.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from sentiment_assets.lib.lakehouse.extensions import LAKEHOUSE_EXTENSIONS, load_extensions
+from sentiment_assets.lib.lakehouse.location import LakeLocation
 
 
 class Plugin(BasePlugin):
-    """Loads `sqlite_scanner` and `ducklake` (or the `extensions` listed in its config)."""
+    """Attaches the lakehouse of the profile's `warehouse` folder as `lake`."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        """Read the optional `extensions` list from the profile."""
-        self.extensions = tuple(plugin_config.get("extensions", LAKEHOUSE_EXTENSIONS))
+        """Read the warehouse folder from the profile (relative to the folder dbt runs in)."""
+        warehouse = plugin_config.get("warehouse")
+        if not warehouse:
+            raise ValueError("the lakehouse dbt plugin needs `warehouse` in its config")
+        self.location = LakeLocation.from_env(Path(warehouse))
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        """LOAD the packaged extensions into a new dbt connection."""
-        load_extensions(conn, self.extensions)
+        """LOAD the packaged extensions, create the secrets and attach the lakehouse."""
+        self.location.prepare(conn)
+        conn.execute(self.location.attach_sql())
