@@ -75,9 +75,8 @@ class PostgresUrl:
         if self.password:
             auth += ":" + quote(self.password, safe="")
         query = "&".join(f"{quote(k)}={quote(v)}" for k, v in self.options)
-        return (
-            f"{scheme}://{auth}@{self.host}:{self.port}/{quote(self.database, safe='')}"
-            + (f"?{query}" if query else "")
+        return f"{scheme}://{auth}@{self.host}:{self.port}/{quote(self.database, safe='')}" + (
+            f"?{query}" if query else ""
         )
 
     def redacted(self) -> str:

@@ -82,7 +82,7 @@ def _wait_until(ready, what: str, process: subprocess.Popen, log: Path | None) -
         try:
             ready()
             return
-        except Exception as exc:  # noqa: BLE001 - any failure means "not up yet"
+        except Exception as exc:
             last = exc
             time.sleep(0.2)
     raise ServerUnavailable(f"{what} did not answer within {START_TIMEOUT_S:.0f} s: {last}")
@@ -129,7 +129,7 @@ class PostgresServer:
         return self.url(name)
 
     def start(self) -> PostgresServer:
-        """initdb (first time only) and start the server; returns once it accepts logins."""
+        """Initdb (first time only) and start the server; returns once it accepts logins."""
         bin_dir = postgres_bin_dir()
         owner = _unprivileged_user()
         data = self.root / "data"
@@ -233,7 +233,7 @@ class S3Server:
         """`http://127.0.0.1:<port>`."""
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self):  # noqa: ANN201 - boto3's client type is generated at run time
+    def client(self):
         """A boto3 S3 client for this server."""
         import boto3
 
