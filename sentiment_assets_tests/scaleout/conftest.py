@@ -1,0 +1,112 @@
+"""Real PostgreSQL and S3 (moto) servers for the scale-out tests, started once per session.
+
+A session that cannot start them fails under CI (the `CI` variable is set, as CI sets it) and
+skips here with the reason otherwise, so a laptop without Debian's `postgresql` can still run
+the rest of the suite. `make test` installs the package first (`make postgres`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sentiment_assets.lib.scaleout.servers import LocalServers, ServerUnavailable, local_servers
+
+SCALEOUT_VARIABLES = (
+    "SENTIMENT_LAKE_CATALOG",
+    "SENTIMENT_LAKE_CATALOG_SCHEMA",
+    "SENTIMENT_LAKE_DATA",
+    "SENTIMENT_MARTS_EXPORT",
+    "SENTIMENT_MLFLOW_TRACKING_URI",
+    "SENTIMENT_MLFLOW_ARTIFACTS",
+    "SENTIMENT_DAGSTER_POSTGRES_URL",
+    "SENTIMENT_S3_ENDPOINT",
+    "SENTIMENT_S3_REGION",
+    "SENTIMENT_S3_URL_STYLE",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+
+
+def servers_required() -> bool:
+    """CI must run these tests: there a server that cannot start is a failure, not a skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[LocalServers]:
+    """PostgreSQL and moto's S3 server on 127.0.0.1, stopped when the session ends."""
+    started = None
+    try:
+        started = local_servers()
+        running = started.__enter__()
+    except ServerUnavailable as exc:
+        reason = f"the scale-out servers could not start: {exc}"
+        if servers_required():
+            pytest.fail(reason)
+        pytest.skip(reason + " (CI fails here instead of skipping)")
+    try:
+        yield running
+    finally:
+        started.__exit__(None, None, None)
+
+
+@dataclass(frozen=True)
+class ScaleOut:
+    """One test's own slice of the servers: a catalog schema, S3 prefixes, an env to apply."""
+
+    servers: LocalServers
+    name: str
+    env: dict[str, str]
+
+    @property
+    def data_prefix(self) -> str:
+        """The key prefix of this test's lakehouse data files in the bucket."""
+        return f"{self.name}/lake/"
+
+    def keys(self, prefix: str) -> list[str]:
+        """Object keys in the bucket under `prefix`."""
+        listing = self.servers.s3.client().list_objects_v2(Bucket=self.servers.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+
+def scaleout_env(servers: LocalServers, name: str, *, database: str = "lake") -> dict[str, str]:
+    """Every engine pointed at the servers, isolated under `name` (catalog schema, S3 prefix)."""
+    lake_db = servers.postgres.create_database(database)
+    return {
+        "SENTIMENT_LAKE_CATALOG": lake_db,
+        "SENTIMENT_LAKE_CATALOG_SCHEMA": name,
+        "SENTIMENT_LAKE_DATA": f"s3://{servers.bucket}/{name}/lake/",
+        "SENTIMENT_S3_ENDPOINT": servers.s3.endpoint,
+        "AWS_ACCESS_KEY_ID": servers.s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": servers.s3.secret_key,
+        "SENTIMENT_MLFLOW_TRACKING_URI": servers.postgres.create_database("mlflow"),
+        "SENTIMENT_MLFLOW_ARTIFACTS": f"s3://{servers.bucket}/{name}/mlflow/",
+        "SENTIMENT_DAGSTER_POSTGRES_URL": servers.postgres.create_database(f"dagster_{name}"),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's shell may point at a real deployment: tests never inherit it.
+    for name in SCALEOUT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def scaleout(
+    servers: LocalServers, monkeypatch: pytest.MonkeyPatch, warehouse: Path
+) -> ScaleOut:
+    """This test's lakehouse, MLflow and Dagster instance on the servers, set in the env."""
+    name = "t" + uuid.uuid4().hex[:10]
+    env = scaleout_env(servers, name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return ScaleOut(servers=servers, name=name, env=env)
