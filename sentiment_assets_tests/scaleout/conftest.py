@@ -73,7 +73,9 @@ class ScaleOut:
 
     def keys(self, prefix: str) -> list[str]:
         """Object keys in the bucket under `prefix`."""
-        listing = self.servers.s3.client().list_objects_v2(Bucket=self.servers.bucket, Prefix=prefix)
+        listing = self.servers.s3.client().list_objects_v2(
+            Bucket=self.servers.bucket, Prefix=prefix
+        )
         return [item["Key"] for item in listing.get("Contents", [])]
 
 
@@ -89,7 +91,9 @@ def scaleout_env(servers: LocalServers, name: str, *, database: str = "lake") ->
         "AWS_SECRET_ACCESS_KEY": servers.s3.secret_key,
         "SENTIMENT_MLFLOW_TRACKING_URI": servers.postgres.create_database("mlflow"),
         "SENTIMENT_MLFLOW_ARTIFACTS": f"s3://{servers.bucket}/{name}/mlflow/",
-        "SENTIMENT_DAGSTER_POSTGRES_URL": servers.postgres.create_database(f"dagster_{name}"),
+        "SENTIMENT_DAGSTER_POSTGRES_URL": servers.postgres.create_database(
+            f"dagster_{name}"
+        ).replace("postgresql://", "postgresql+psycopg2://", 1),
     }
 
 
@@ -101,9 +105,7 @@ def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def scaleout(
-    servers: LocalServers, monkeypatch: pytest.MonkeyPatch, warehouse: Path
-) -> ScaleOut:
+def scaleout(servers: LocalServers, monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> ScaleOut:
     """This test's lakehouse, MLflow and Dagster instance on the servers, set in the env."""
     name = "t" + uuid.uuid4().hex[:10]
     env = scaleout_env(servers, name)

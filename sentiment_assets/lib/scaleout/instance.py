@@ -4,6 +4,9 @@ With `SENTIMENT_DAGSTER_POSTGRES_URL` set, runs, event logs and schedules (and t
 counts) go to PostgreSQL through dagster-postgres instead of SQLite files in DAGSTER_HOME, so
 many processes and machines share one instance without `database is locked`. The rendered file
 names the variable, never the URL: the password stays in the environment.
+
+The URL must say `postgresql+psycopg2://`: SQLAlchemy 2.1 reads a bare `postgresql://` as
+psycopg 3, whose server-side parameters break dagster-postgres' `NOTIFY run_events, %s`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from sentiment_assets.lib.scaleout.postgres_url import PostgresUrl
+from sentiment_assets.lib.scaleout.postgres_url import PostgresUrl, SettingsError
 
 DAGSTER_POSTGRES = "SENTIMENT_DAGSTER_POSTGRES_URL"
 
@@ -36,6 +39,11 @@ def render_instance_config(tracked: str, env: Mapping[str, str] | None = None) -
     if not raw:
         return tracked
     PostgresUrl.parse(raw, variable=DAGSTER_POSTGRES)
+    if not raw.startswith("postgresql+psycopg2://"):
+        raise SettingsError(
+            f"{DAGSTER_POSTGRES} must start with postgresql+psycopg2:// (dagster-postgres needs "
+            "the psycopg2 driver; SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3)"
+        )
     if "\nstorage:" in "\n" + tracked:
         raise ValueError(
             f"dagster.yaml already has a storage section; unset {DAGSTER_POSTGRES} or remove it"
