@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_assets.lib.scaleout.servers import LocalServers, ServerUnavailable, local_servers
+from sentiment_assets.lib.scaleout.servers import (
+    LocalServers,
+    ServerUnavailable,
+    engine_env,
+    local_servers,
+)
 
 SCALEOUT_VARIABLES = (
     "SENTIMENT_LAKE_CATALOG",
@@ -79,24 +84,6 @@ class ScaleOut:
         return [item["Key"] for item in listing.get("Contents", [])]
 
 
-def scaleout_env(servers: LocalServers, name: str, *, database: str = "lake") -> dict[str, str]:
-    """Every engine pointed at the servers, isolated under `name` (catalog schema, S3 prefix)."""
-    lake_db = servers.postgres.create_database(database)
-    return {
-        "SENTIMENT_LAKE_CATALOG": lake_db,
-        "SENTIMENT_LAKE_CATALOG_SCHEMA": name,
-        "SENTIMENT_LAKE_DATA": f"s3://{servers.bucket}/{name}/lake/",
-        "SENTIMENT_S3_ENDPOINT": servers.s3.endpoint,
-        "AWS_ACCESS_KEY_ID": servers.s3.access_key,
-        "AWS_SECRET_ACCESS_KEY": servers.s3.secret_key,
-        "SENTIMENT_MLFLOW_TRACKING_URI": servers.postgres.create_database("mlflow"),
-        "SENTIMENT_MLFLOW_ARTIFACTS": f"s3://{servers.bucket}/{name}/mlflow/",
-        "SENTIMENT_DAGSTER_POSTGRES_URL": servers.postgres.create_database(
-            f"dagster_{name}"
-        ).replace("postgresql://", "postgresql+psycopg2://", 1),
-    }
-
-
 @pytest.fixture(autouse=True)
 def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's shell may point at a real deployment: tests never inherit it.
@@ -108,7 +95,7 @@ def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def scaleout(servers: LocalServers, monkeypatch: pytest.MonkeyPatch, warehouse: Path) -> ScaleOut:
     """This test's lakehouse, MLflow and Dagster instance on the servers, set in the env."""
     name = "t" + uuid.uuid4().hex[:10]
-    env = scaleout_env(servers, name)
+    env = engine_env(servers, name)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return ScaleOut(servers=servers, name=name, env=env)

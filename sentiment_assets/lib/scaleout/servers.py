@@ -317,3 +317,28 @@ def local_servers(bucket: str = "maple-sentiment") -> Iterator[LocalServers]:
         s3.stop()
         postgres.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def engine_env(servers: LocalServers, name: str) -> dict[str, str]:
+    """Every engine's settings pointed at `servers`, isolated under `name`.
+
+    The lakehouse catalog gets PostgreSQL schema `name` in database `lake` and the data files
+    `s3://<bucket>/<name>/lake/`; MLflow database `mlflow` with artifacts under
+    `s3://<bucket>/<name>/mlflow/`; Dagster a database `dagster_<name>` of its own.
+    """
+    pg, s3 = servers.postgres, servers.s3
+    return {
+        "SENTIMENT_LAKE_CATALOG": pg.create_database("lake"),
+        "SENTIMENT_LAKE_CATALOG_SCHEMA": name,
+        "SENTIMENT_LAKE_DATA": f"s3://{servers.bucket}/{name}/lake/",
+        "SENTIMENT_S3_ENDPOINT": s3.endpoint,
+        "SENTIMENT_S3_REGION": s3.region,
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "SENTIMENT_MLFLOW_TRACKING_URI": pg.create_database("mlflow"),
+        "SENTIMENT_MLFLOW_ARTIFACTS": f"s3://{servers.bucket}/{name}/mlflow/",
+        # dagster-postgres needs the psycopg2 driver named (see scaleout/instance.py).
+        "SENTIMENT_DAGSTER_POSTGRES_URL": pg.create_database(f"dagster_{name}").replace(
+            "postgresql://", "postgresql+psycopg2://", 1
+        ),
+    }
