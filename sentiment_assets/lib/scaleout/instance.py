@@ -49,3 +49,10 @@ def render_instance_config(tracked: str, env: Mapping[str, str] | None = None) -
             f"dagster.yaml already has a storage section; unset {DAGSTER_POSTGRES} or remove it"
         )
     return tracked.rstrip("\n") + "\n" + STORAGE_BLOCK
+
+
+if __name__ == "__main__":
+    # `make` renders DAGSTER_HOME/dagster.yaml through here (see the Makefile).
+    from sentiment_assets.lib.settings import ensure_dagster_home
+
+    print(f"Dagster instance config: {ensure_dagster_home() / 'dagster.yaml'}")
