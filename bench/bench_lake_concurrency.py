@@ -100,11 +100,12 @@ def _round(root: Path, env: dict[str, str] | None, writers: int) -> dict[str, An
         results = pool.map(_writer, jobs)
     wall_s = time.time() - start_at
     with lake.session() as session:
-        stored = session.query(
-            f"select count(*) as n, count(distinct (writer, seq)) as keys from lake.{table}"
-        )
+        stored = session.con.execute(
+            f"select count(*), count(distinct (writer, seq)) from lake.{table}"
+        ).fetchone()
+    assert stored is not None
     expected = writers * COMMITS_PER_WRITER * ROWS_PER_COMMIT
-    rows, keys = int(stored["n"][0]), int(stored["keys"][0])
+    rows, keys = int(stored[0]), int(stored[1])
     commits = np.array([s for r in results for s in r.commit_s])
     reads = np.array([s for r in results for s in r.read_s])
     return {
