@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -45,6 +46,14 @@ def servers_required() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def unavailable(exc: ServerUnavailable) -> NoReturn:
+    """Fail under CI, skip elsewhere, saying why the servers could not start."""
+    reason = f"the scale-out servers could not start: {exc}"
+    if servers_required():
+        pytest.fail(reason)
+    pytest.skip(reason + " (CI fails here instead of skipping)")
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[LocalServers]:
     """PostgreSQL and moto's S3 server on 127.0.0.1, stopped when the session ends."""
@@ -53,10 +62,7 @@ def servers() -> Iterator[LocalServers]:
         started = local_servers()
         running = started.__enter__()
     except ServerUnavailable as exc:
-        reason = f"the scale-out servers could not start: {exc}"
-        if servers_required():
-            pytest.fail(reason)
-        pytest.skip(reason + " (CI fails here instead of skipping)")
+        unavailable(exc)
     try:
         yield running
     finally:

@@ -39,7 +39,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def postgres_bin_dir() -> Path:
+DEBIAN_POSTGRES = Path("/usr/lib/postgresql")
+
+
+def postgres_bin_dir(debian_root: Path = DEBIAN_POSTGRES) -> Path:
     """The folder holding `initdb` and `postgres` (Debian keeps them out of PATH).
 
     Raises:
@@ -51,7 +54,7 @@ def postgres_bin_dir() -> Path:
         if (real / "postgres").is_file():
             return real
     candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        debian_root.glob("*/bin/initdb"),
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     if candidates:
