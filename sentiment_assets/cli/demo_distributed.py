@@ -140,13 +140,28 @@ def _run_demo(servers, local: Path, *, timeout: int) -> int:
             _say(f"run {run_id} succeeded: enqueued, then started by the daemon via {launcher}")
             return _verify(instance, servers)
     finally:
-        daemon.send_signal(signal.SIGINT)
-        try:
-            daemon.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait(timeout=30)
+        _stop_daemon(daemon)
         _say("dagster-daemon stopped")
+
+
+def _stop_daemon(daemon: subprocess.Popen) -> None:
+    """Stop the daemon, then whatever it started (its code server, a run still going).
+
+    The daemon leads its own process group (start_new_session), which its code server and run
+    workers inherit; they do not always exit with it, so the group gets the signal too.
+    """
+    daemon.send_signal(signal.SIGINT)
+    try:
+        daemon.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        daemon.wait(timeout=30)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(daemon.pid, sig)
+        except ProcessLookupError:
+            return
+        time.sleep(5)
 
 
 def _wait(instance, run_id: str, daemon: subprocess.Popen, *, timeout: int):
