@@ -18,8 +18,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sentiment_assets.lib.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from sentiment_assets.lib.scaleout.servers import LocalServers
 
 RUN_TIMEOUT_S = 60 * 60
 NAME = "demo"
@@ -69,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-def _run_demo(servers, local: Path, *, timeout: int) -> int:
+def _run_demo(servers: LocalServers, local: Path, *, timeout: int) -> int:
     import dagster as dg
 
     from sentiment_assets.lib.settings import ensure_dagster_home, mlflow_tracking_uri
@@ -164,7 +170,9 @@ def _stop_daemon(daemon: subprocess.Popen) -> None:
         time.sleep(5)
 
 
-def _wait(instance, run_id: str, daemon: subprocess.Popen, *, timeout: int):
+def _wait(
+    instance: DagsterInstance, run_id: str, daemon: subprocess.Popen, *, timeout: int
+) -> DagsterRunStatus:
     import dagster as dg
 
     deadline = time.monotonic() + timeout
@@ -176,7 +184,7 @@ def _wait(instance, run_id: str, daemon: subprocess.Popen, *, timeout: int):
             _say(f"run status: {status.value if status else 'unknown'}")
             seen = status
         if record is not None and record.is_finished:
-            return status
+            return record.status
         if daemon.poll() is not None:
             _say(f"dagster-daemon exited with status {daemon.returncode}")
             return dg.DagsterRunStatus.FAILURE
@@ -185,7 +193,9 @@ def _wait(instance, run_id: str, daemon: subprocess.Popen, *, timeout: int):
     return dg.DagsterRunStatus.FAILURE
 
 
-def _report_failure(instance, run_id: str, status, daemon_log: Path) -> None:
+def _report_failure(
+    instance: DagsterInstance, run_id: str, status: DagsterRunStatus, daemon_log: Path
+) -> None:
     import dagster as dg
 
     print(f"demo run {run_id} ended {status.value}", file=sys.stderr)
@@ -196,7 +206,7 @@ def _report_failure(instance, run_id: str, status, daemon_log: Path) -> None:
     print("dagster-daemon log (tail):\n" + _tail(daemon_log), file=sys.stderr)
 
 
-def _verify(instance, servers) -> int:
+def _verify(instance: DagsterInstance, servers: LocalServers) -> int:
     """Check every engine's data is on the servers and the marts read back from S3."""
     import dagster as dg
     import duckdb
