@@ -23,23 +23,6 @@ from sentiment_assets.lib.scaleout.servers import (
     local_servers,
 )
 
-SCALEOUT_VARIABLES = (
-    "SENTIMENT_LAKE_CATALOG",
-    "SENTIMENT_LAKE_CATALOG_SCHEMA",
-    "SENTIMENT_LAKE_DATA",
-    "SENTIMENT_MARTS_EXPORT",
-    "SENTIMENT_MLFLOW_TRACKING_URI",
-    "SENTIMENT_MLFLOW_ARTIFACTS",
-    "SENTIMENT_DAGSTER_POSTGRES_URL",
-    "SENTIMENT_S3_ENDPOINT",
-    "SENTIMENT_S3_REGION",
-    "SENTIMENT_S3_URL_STYLE",
-    "MLFLOW_S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-)
-
 
 def servers_required() -> bool:
     """CI must run these tests: there a server that cannot start is a failure, not a skip."""
@@ -88,13 +71,6 @@ class ScaleOut:
             Bucket=self.servers.bucket, Prefix=prefix
         )
         return [item["Key"] for item in listing.get("Contents", [])]
-
-
-@pytest.fixture(autouse=True)
-def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's shell may point at a real deployment: tests never inherit it.
-    for name in SCALEOUT_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
