@@ -48,3 +48,14 @@ def test_ci_turns_a_server_that_cannot_start_into_a_failure(
 ) -> None:
     monkeypatch.setenv("CI", value)
     assert servers_required() is required
+
+
+def test_debian_binaries_are_found_off_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Debian installs initdb and postgres under /usr/lib/postgresql/<major>/bin, not on PATH.
+    monkeypatch.setattr(servers_module.shutil, "which", lambda _name: None)
+    try:
+        found = servers_module.postgres_bin_dir()
+    except ServerUnavailable as exc:
+        unavailable(exc)
+    assert (found / "initdb").is_file() and (found / "postgres").is_file()
+    assert found.parent.parent == servers_module.DEBIAN_POSTGRES
