@@ -13,7 +13,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install dashboards-install browser demo dashboards reports test lint typecheck unit dev bench lock clean
+.PHONY: install dashboards-install browser postgres demo demo-distributed dashboards reports test lint typecheck unit dev bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -38,14 +38,32 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 	    $(BROWSER_PACKAGES); }
 
-# Dagster refuses to start without an existing DAGSTER_HOME holding its instance config.
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+# The scale-out tests and `make demo-distributed` start a throwaway PostgreSQL cluster from
+# Debian's server package (initdb into a temporary folder, loopback port); installed once per
+# machine. Its own cluster service is not used.
+POSTGRES_PACKAGES := postgresql
+postgres:
+	@dpkg -s $(POSTGRES_PACKAGES) >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    $(POSTGRES_PACKAGES); }
+
+# Dagster refuses to start without an existing DAGSTER_HOME holding its instance config. It is
+# rendered every time: dagster.yaml plus PostgreSQL storage when SENTIMENT_DAGSTER_POSTGRES_URL
+# is set, which a file-date rule would miss.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml $(STAMP) FORCE
+	$(BIN)/python -m sentiment_assets.lib.scaleout.instance
+
+FORCE:
 
 # The demo job writes warehouse/marts.duckdb, then builds the Evidence site from it.
 demo: install
 	$(BIN)/sentiment demo
+
+# The same demo job on PostgreSQL + S3 servers it starts and stops (README: Scaling out).
+demo-distributed: install postgres
+	$(BIN)/sentiment demo-distributed
 
 dashboards: install
 	$(BIN)/sentiment dashboards build
@@ -60,7 +78,7 @@ lint: install
 typecheck: install
 	$(BIN)/pyright
 
-unit: install browser $(DAGSTER_HOME)/dagster.yaml
+unit: install browser postgres $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/pytest
 

@@ -20,6 +20,31 @@ from sentiment_assets.lib.lakehouse import Lakehouse
 
 NSMC_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nsmc_reviews.parquet"
 
+# The scale-out settings (README: Scaling out); tests set them only on purpose.
+SCALEOUT_VARIABLES = (
+    "SENTIMENT_LAKE_CATALOG",
+    "SENTIMENT_LAKE_CATALOG_SCHEMA",
+    "SENTIMENT_LAKE_DATA",
+    "SENTIMENT_MARTS_EXPORT",
+    "SENTIMENT_MLFLOW_TRACKING_URI",
+    "SENTIMENT_MLFLOW_ARTIFACTS",
+    "SENTIMENT_DAGSTER_POSTGRES_URL",
+    "SENTIMENT_S3_ENDPOINT",
+    "SENTIMENT_S3_REGION",
+    "SENTIMENT_S3_URL_STYLE",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_scaleout_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's shell may point at a real deployment: no test writes there by accident.
+    for name in SCALEOUT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
 
 REAL_DATA_FIXTURES = {"nsmc_path", "nsmc_sample", "nsmc_rows", "nsmc_binary"}
 

@@ -72,12 +72,14 @@ def run_build(args: argparse.Namespace) -> int:
         build_dashboards,
     )
     from sentiment_assets.lib.dashboards.node import NodeToolchainError
+    from sentiment_assets.lib.lakehouse import LakehouseError
+    from sentiment_assets.lib.marts.published import marts_file
     from sentiment_assets.lib.settings import Paths
 
-    marts = args.marts or Paths.from_env().warehouse / "marts.duckdb"
     try:
+        marts = args.marts or marts_file(Paths.from_env().warehouse)
         result = build_dashboards(marts, args.project or DASHBOARDS_DIR)
-    except (DashboardBuildError, NodeToolchainError) as exc:
+    except (DashboardBuildError, NodeToolchainError, LakehouseError) as exc:
         print(f"sentiment dashboards build: {exc}", file=sys.stderr)
         return 1
     steps = ", ".join(f"{name} {secs:.0f} s" for name, secs in result.seconds.items())

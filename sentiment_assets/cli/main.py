@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 SUBCOMMANDS = (
     "sentiment_assets.cli.demo",
+    "sentiment_assets.cli.demo_distributed",
     "sentiment_assets.cli.train",
     "sentiment_assets.cli.predict",
     "sentiment_assets.cli.evaluate",

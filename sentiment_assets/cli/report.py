@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the reports and print a JSON summary; exit 1 when nothing was written."""
+    from sentiment_assets.lib.lakehouse import LakehouseError
+    from sentiment_assets.lib.marts.published import marts_file
     from sentiment_assets.lib.reports.marts import MartsExportError
     from sentiment_assets.lib.reports.months import Month, MonthFormatError
     from sentiment_assets.lib.reports.writer import generate_reports
@@ -35,11 +37,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         month = Month.parse(args.month) if args.month else None
         result = generate_reports(
-            args.marts or warehouse / "marts.duckdb",
+            args.marts or marts_file(warehouse),
             args.output or warehouse / "reports",
             month=month,
         )
-    except (MonthFormatError, MartsExportError) as exc:
+    except (MonthFormatError, MartsExportError, LakehouseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if result.message:

@@ -7,7 +7,6 @@ hand; each can be moved with an environment variable (documented in the README).
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,23 +40,33 @@ class Paths:
 
 
 def mlflow_tracking_uri(paths: Paths | None = None) -> str:
-    """A local SQLite MLflow backend inside the models folder: no server, nothing to set up."""
+    """MLflow's backend: SQLite in the models folder (no server), or the configured PostgreSQL."""
+    from sentiment_assets.lib.scaleout.mlflow_backend import configure_s3_client, tracking_uri
+
     paths = paths or Paths.from_env()
     paths.models.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{paths.models / 'mlflow.db'}"
+    configure_s3_client()
+    return tracking_uri(paths.models)
 
 
 def ensure_dagster_home(paths: Paths | None = None) -> Path:
-    """Create DAGSTER_HOME with the project's tracked dagster.yaml and point the process at it.
+    """Create DAGSTER_HOME with the project's dagster.yaml and point the process at it.
+
+    The file is the tracked dagster.yaml plus, when SENTIMENT_DAGSTER_POSTGRES_URL is set,
+    PostgreSQL storage (`scaleout/instance.py`).
 
     Dagster refuses to start without a DAGSTER_HOME holding its instance config; keeping it
     inside the checkout (gitignored) means `make demo` and `make dev` need no manual setup.
     """
+    from sentiment_assets.lib.scaleout.instance import render_instance_config
+
     paths = paths or Paths.from_env()
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    tracked = PROJECT_ROOT / "dagster.yaml"
+    rendered = render_instance_config((PROJECT_ROOT / "dagster.yaml").read_text())
     installed = paths.dagster_home / "dagster.yaml"
-    if not installed.exists() or installed.read_bytes() != tracked.read_bytes():
-        shutil.copyfile(tracked, installed)
+    if not installed.exists() or installed.read_text() != rendered:
+        staged = installed.with_name(f".dagster.yaml.{os.getpid()}")
+        staged.write_text(rendered)
+        os.replace(staged, installed)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     return paths.dagster_home

@@ -136,7 +136,7 @@ with queue_tab:
     # Reviewed posts stay findable (to see or revise a decision), flagged in the `reviewed` column.
     show_reviewed = st.checkbox("show reviewed posts", key="show_reviewed")
     frame, total, done, queue_version = pd.DataFrame(), 0, 0, None
-    if lake.catalog_path.exists():
+    if lake.exists():
         reviewed = pd.DataFrame(
             list(store.reviews()), columns=pd.Index(["board_id", "post_id"]), dtype="int64"
         )

@@ -9,7 +9,8 @@ import dagster as dg
 import pandas as pd
 
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
-from sentiment_assets.defs.training.bert_pretraining import GPU_OP_TAGS, bert_pretrained
+from sentiment_assets.defs.training.bert_pretraining import bert_pretrained
+from sentiment_assets.defs.training.gpu import GPU_OP_TAGS
 from sentiment_assets.defs.training.resources import ModelStoreResource
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import Manifest

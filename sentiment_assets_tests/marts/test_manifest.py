@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_assets.lib.marts.dbt_plugin import absolute_lake_paths
 from sentiment_assets.lib.marts.manifest import DBT_PROJECT_DIR, prepare_manifest
 
 
@@ -19,22 +18,6 @@ def test_a_broken_model_file_fails_with_dbts_message(tmp_path: Path) -> None:
         prepare_manifest(project)
     assert "_marts.yml" in str(raised.value)
     assert not (project / "target" / "manifest.json").exists()
-
-
-def test_relative_lake_paths_in_the_profile_become_absolute(tmp_path: Path) -> None:
-    path, options = absolute_lake_paths(
-        "ducklake:sqlite:../warehouse/catalog.sqlite",
-        {"data_path": "../warehouse/data/", "meta_journal_mode": "WAL"},
-        tmp_path / "dbt_project",
-    )
-    assert path == f"ducklake:sqlite:{tmp_path / 'warehouse' / 'catalog.sqlite'}"
-    data = f"{tmp_path / 'warehouse' / 'data'}/"
-    assert options == {"data_path": data, "meta_journal_mode": "WAL"}
-    for untouched in ("ducklake:postgres:dbname=lake", "md:lake"):
-        assert absolute_lake_paths(untouched, {"data_path": "s3://b/"}, tmp_path) == (
-            untouched,
-            {"data_path": "s3://b/"},
-        )
 
 
 def test_the_code_location_loads_under_dagster_dev_without_the_venv_on_path(

@@ -10,11 +10,11 @@ from sentiment_assets.defs.corpus.assets import base_corpus
 from sentiment_assets.defs.ensemble.assets import ensemble_predictions
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.defs.training.assets import (
-    GPU_OP_TAGS,
     MEMBER_ASSETS,
     ensemble_model,
     member_model_asset,
 )
+from sentiment_assets.defs.training.gpu import GPU_OP_TAGS
 from sentiment_assets.defs.training.resources import ModelStoreResource
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import LABELS, Manifest, MemberSpec, versions

@@ -77,8 +77,9 @@ def test_offline_with_nothing_configured_falls_through_to_embedded_in_seconds(
     assert meta["demonstration_only"].value is True
     assert "embedded-demo" in str(meta["source"].value)
     assert "make demo" in str(meta["notice"].value)
-    passed_over = meta["sources_passed_over"].value
-    assert isinstance(passed_over, list) and len(passed_over) == 2
+    recorded = meta["sources_passed_over"].value
+    assert isinstance(recorded, list) and len(recorded) == 2
+    passed_over = [str(line) for line in recorded]
     assert "switched off" in passed_over[0]
     assert "nsmc-ratings" in passed_over[1] and "could not download" in passed_over[1]
     with Lakehouse(warehouse).session() as lake:

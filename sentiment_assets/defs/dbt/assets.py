@@ -21,6 +21,7 @@ from sentiment_assets.defs.lakehouse.resources import (
 )
 from sentiment_assets.lib.marts.export import export_marts
 from sentiment_assets.lib.marts.keywords import post_keywords as extract_keywords
+from sentiment_assets.lib.marts.published import publish
 
 GROUP = "marts"
 EXPORT_FILE = "marts.duckdb"
@@ -153,12 +154,18 @@ def post_keywords(
 def marts_export(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
-    """Copy the marts into the readers' DuckDB file next to the lakehouse."""
+    """Copy the marts into the readers' DuckDB file (and to object storage with the lake)."""
     lake = lakehouse.get()
     result = export_marts(lake, lake.root / EXPORT_FILE)
     context.log.info("exported %d marts to %s", len(result.rows_by_table), result.path)
+    published = publish(result.path, lake.location)
+    extra: dict[str, Any] = {}
+    if published is not None:
+        context.log.info("published them to %s%s/", published.url, published.export_id)
+        extra = {"published_url": f"{published.url}{published.export_id}/"}
     return dg.MaterializeResult(
         metadata={
+            **extra,
             "path": dg.MetadataValue.path(str(result.path)),
             "tables": len(result.rows_by_table),
             "rows": sum(result.rows_by_table.values()),

@@ -66,7 +66,7 @@ def build_new_posts_sensor(
     ) -> dg.RunRequest | dg.SkipReason:
         cursor = NewPostsCursor.parse(context.cursor)
         lake = lakehouse.get()
-        if not lake.catalog_path.exists():
+        if not lake.exists():
             # Attaching would create the catalog: the sensor must never be the one to write it.
             return dg.SkipReason(f"no lakehouse at {lake.root} yet; nothing has been crawled")
         with lake.session() as session:

@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from sentiment_assets.defs.dbt.assets import EXPORT_FILE
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
+from sentiment_assets.lib.lakehouse import LakehouseError
+from sentiment_assets.lib.marts.published import marts_file
 from sentiment_assets.lib.reports.marts import MartsExportError
 from sentiment_assets.lib.reports.writer import generate_reports
 
@@ -30,10 +31,11 @@ def monthly_reports(
     """Render every month's reports from warehouse/marts.duckdb."""
     # Only the folder is taken from the resource: no lakehouse session is opened, so this
     # asset needs no slot in the single-writer pool.
-    root = lakehouse.get().root
+    lake = lakehouse.get()
+    root = lake.root
     try:
-        run = generate_reports(root / EXPORT_FILE, root / REPORTS_DIR)
-    except MartsExportError as exc:
+        run = generate_reports(marts_file(root, lake.location), root / REPORTS_DIR)
+    except (MartsExportError, LakehouseError) as exc:
         raise dg.Failure(description=str(exc)) from exc
     if run.message:
         context.log.warning(run.message)

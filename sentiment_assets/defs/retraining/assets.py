@@ -17,13 +17,12 @@ from sentiment_assets.defs.corpus.assets import BASE_CORPUS_TABLE, base_corpus
 from sentiment_assets.defs.feedback.resources import FeedbackStoreResource
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.defs.training.assets import (
-    GPU_OP_TAGS,
-    GPU_POOL,
     TrainKnobs,
     ensemble_model,
     gate_metadata,
     without_gate_rows,
 )
+from sentiment_assets.defs.training.gpu import GPU_OP_TAGS, GPU_POOL
 from sentiment_assets.defs.training.resources import ModelStoreResource
 from sentiment_assets.lib.corpus.load import labeled
 from sentiment_assets.lib.feedback.store import FeedbackStore

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from sentiment_assets.defs.corpus.assets import BASE_CORPUS_TABLE, base_corpus
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
+from sentiment_assets.defs.training.gpu import GPU_OP_TAGS, GPU_POOL
 from sentiment_assets.defs.training.resources import ModelStoreResource
 from sentiment_assets.lib.corpus.load import CorpusSample, labeled, sample_corpus
 from sentiment_assets.lib.models.base import MemberSpec, TrainSettings
@@ -25,10 +26,6 @@ from sentiment_assets.lib.registry.evalset import (
 )
 from sentiment_assets.lib.registry.gate import DEFAULT_MARGIN, GateResult, register_and_gate
 
-GPU_POOL = "gpu"
-GPU_OP_TAGS = {
-    "dagster-k8s/config": {"container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}}}
-}
 _KINDS = {
     "lexicon": {"python"},
     "lstm": {"keras", "tensorflow"},

@@ -4,19 +4,8 @@ import dagster as dg
 from pydantic import Field
 
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
+from sentiment_assets.defs.training.gpu import GPU_OP_TAGS, GPU_POOL
 from sentiment_assets.defs.training.resources import ModelStoreResource
-
-GPU_OP_TAGS = {
-    "dagster-k8s/config": {
-        "container_config": {"resources": {"limits": {"nvidia.com/gpu": "1"}}},
-        "pod_spec_config": {
-            "node_selector": {"nvidia.com/gpu.present": "true"},
-            "tolerations": [
-                {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
-            ],
-        },
-    }
-}
 
 
 class BertPretrainingConfig(dg.Config):
@@ -48,7 +37,7 @@ class BertPretrainingConfig(dg.Config):
 @dg.asset(
     group_name="training",
     deps=["base_corpus"],
-    pool="gpu",
+    pool=GPU_POOL,
     op_tags=GPU_OP_TAGS,
     kinds={"pytorch"},
     description="One pre-trained BERT checkpoint per materialization "

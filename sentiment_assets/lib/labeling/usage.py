@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sentiment_assets.lib.labeling.records import UsageSummary
 from sentiment_assets.lib.models.base import LABELS
+from sentiment_assets.lib.scaleout.mlflow_backend import artifact_location
 
 EXPERIMENT = "labeling"
 _LABEL_METRIC = ("negative", "neutral", "positive")
@@ -59,11 +60,12 @@ def log_usage(
     client = MlflowClient(tracking_uri=tracking_uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
-        artifact_root.mkdir(parents=True, exist_ok=True)
+        location = artifact_location(artifact_root.parent, EXPERIMENT)
+        if location.startswith("file:"):
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            location = artifact_root.resolve().as_uri()
         try:
-            experiment_id = client.create_experiment(
-                EXPERIMENT, artifact_location=artifact_root.resolve().as_uri()
-            )
+            experiment_id = client.create_experiment(EXPERIMENT, artifact_location=location)
         except MlflowException:
             # Another process created it between our lookup and our create.
             experiment = client.get_experiment_by_name(EXPERIMENT)

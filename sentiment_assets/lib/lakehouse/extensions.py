@@ -7,7 +7,10 @@ those files directly, or INSTALL them into a folder for tools (dbt) that insist 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -15,6 +18,10 @@ import duckdb
 from sentiment_assets.lib.lakehouse.errors import LakehouseError
 
 LAKEHOUSE_EXTENSIONS = ("sqlite_scanner", "ducklake")
+# DuckDB finds an extension's entry point from its file name. The `duckdb-extension-postgres`
+# wheel ships the `postgres_scanner` binary as `postgres.duckdb_extension`, which DuckDB then
+# refuses to load; it is loaded through a link carrying the name DuckDB expects.
+_ENTRY_POINT_NAMES = {"postgres": "postgres_scanner"}
 
 
 def _package_name(name: str) -> str:
@@ -54,7 +61,29 @@ def extension_file(name: str) -> Path:
             f"Cannot read DuckDB extension {path}: {exc}. Fix its permissions or reinstall "
             f"with `pip install --force-reinstall '{pin}'`."
         ) from exc
-    return path
+    entry_name = _ENTRY_POINT_NAMES.get(name)
+    return path if entry_name is None else _linked_as(path, entry_name, version)
+
+
+def _linked_as(path: Path, entry_name: str, version: str) -> Path:
+    """A symlink to `path` named `<entry_name>.duckdb_extension`, in a per-user temp folder."""
+    folder = Path(tempfile.gettempdir()) / f"maple-sentiment-duckdb-{os.getuid()}" / f"v{version}"
+    link = folder / f"{entry_name}.duckdb_extension"
+    with contextlib.suppress(OSError):
+        if link.resolve(strict=True) == path.resolve():
+            return link
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = folder / f".{entry_name}.{os.getpid()}.link"
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(path)
+        os.replace(staged, link)  # atomic: concurrent processes never see a missing link
+    except OSError as exc:
+        raise LakehouseError(
+            f"Cannot link the DuckDB extension {path} as {link}: {exc}. Make {folder.parent} "
+            "writable (or set TMPDIR to a writable folder)."
+        ) from exc
+    return link
 
 
 def load_extensions(

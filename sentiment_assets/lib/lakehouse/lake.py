@@ -1,6 +1,7 @@
 """Open, write and time-travel the DuckLake lakehouse.
 
-The catalog is a SQLite file, so several local processes may read and write at once; DuckLake
+The catalog is a SQLite file (or PostgreSQL, see `location.py`), so several processes may read
+and write at once; DuckLake
 resolves most concurrent commits itself and we retry the rest (SQLite `database is locked`, a
 logical conflict) with exponential backoff and jitter. Every commit carries a unique commit
 message, which is how a writer learns the exact snapshot id its rows landed in.
@@ -24,7 +25,7 @@ import duckdb
 import pandas as pd
 
 from sentiment_assets.lib.lakehouse.errors import LakehouseError
-from sentiment_assets.lib.lakehouse.extensions import load_extensions
+from sentiment_assets.lib.lakehouse.location import LakeLocation
 
 T = TypeVar("T")
 
@@ -180,19 +181,34 @@ class LakeSession:
 
 
 class Lakehouse:
-    """The lakehouse rooted at a folder: `catalog.sqlite` plus Parquet files under `data/`."""
+    """The lakehouse of a warehouse folder; its catalog and data path come from `LakeLocation`.
 
-    def __init__(self, root: Path, *, max_retries: int = 10, base_delay: float = 0.05):
-        """Point at `root`; nothing is opened until `session()`."""
+    By default `catalog.sqlite` plus Parquet files under `data/`; the scale-out settings move
+    the catalog to PostgreSQL and the data files to S3-compatible storage (see `location.py`).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        location: LakeLocation | None = None,
+        max_retries: int = 10,
+        base_delay: float = 0.05,
+    ):
+        """Point at `root`; the location defaults to what the environment selects for it."""
         self.root = Path(root)
-        self.catalog_path = self.root / "catalog.sqlite"
-        self.data_path = self.root / "data"
+        self.location = location or LakeLocation.from_env(self.root)
+        self.catalog_path = self.location.sqlite_catalog
+        self.data_path = self.location.local_data or self.root / "data"
         self.max_retries = max_retries
         self.base_delay = base_delay
 
     def _check_writable(self) -> None:
         try:
-            self.data_path.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+            local_data = self.location.local_data
+            if local_data is not None:
+                local_data.mkdir(parents=True, exist_ok=True)
             probe = self.root / f".write-probe-{os.getpid()}"
             probe.write_bytes(b"")
             probe.unlink()
@@ -202,15 +218,16 @@ class Lakehouse:
                 "Fix its permissions, or set SENTIMENT_WAREHOUSE to a writable folder."
             ) from exc
 
+    def exists(self) -> bool:
+        """Whether the lakehouse was ever created (readers check before opening it)."""
+        return self.location.catalog_exists()
+
     def attach_sql(self) -> str:
-        """The ATTACH statement other tools (dbt, ad-hoc SQL) can use to open this lakehouse."""
-        # WAL plus a busy timeout lets several local processes share the SQLite catalog;
-        # inlining off keeps every row in Parquet under data/ where time travel can find it.
-        return (
-            f"attach if not exists 'ducklake:sqlite:{self.catalog_path}' as {ALIAS} "
-            f"(data_path '{self.data_path}/', meta_journal_mode 'WAL', "
-            "meta_busy_timeout 30000, data_inlining_row_limit 0)"
-        )
+        """The ATTACH statement other tools (dbt, ad-hoc SQL) can use to open this lakehouse.
+
+        Run `location.prepare(con)` first: it loads the extensions and creates the secrets.
+        """
+        return self.location.attach_sql(ALIAS)
 
     def _attach(self, con: duckdb.DuckDBPyConnection) -> None:
         for attempt in range(self.max_retries + 1):
@@ -223,7 +240,7 @@ class Lakehouse:
                 locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
                 if not locked or attempt == self.max_retries:
                     raise LakehouseError(
-                        f"Could not open the lakehouse catalog {self.catalog_path}: {exc}"
+                        f"Could not open the lakehouse ({self.location.describe()}): {exc}"
                     ) from exc
                 delay = self.base_delay * (2**attempt)
                 time.sleep(delay + random.uniform(0, delay))
@@ -236,7 +253,7 @@ class Lakehouse:
             config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         )
         try:
-            load_extensions(con)
+            self.location.prepare(con)
             self._attach(con)
             yield LakeSession(con, max_retries=self.max_retries, base_delay=self.base_delay)
         finally:

@@ -1,14 +1,16 @@
-"""dbt-duckdb plugin that LOADs the lakehouse extensions from their PyPI packages.
+"""dbt-duckdb plugin that attaches the lakehouse exactly as `Lakehouse` does, fully offline.
 
-dbt-duckdb opens its own connections and would otherwise try to download `ducklake` when the
-profile ATTACHes the lakehouse. Plugins run `configure_connection` before the profile's
-`attach` list, so loading the packaged binaries here makes the ATTACH work with no network and
-no extension folder to prepare.
+dbt-duckdb opens its own connections and would otherwise try to download `ducklake` (and
+`postgres`, `httpfs`) when it attaches the lakehouse. Plugins run `configure_connection` before
+anything else touches the connection, so here the packaged extensions are LOADed, the catalog
+and object-storage credentials become DuckDB secrets, and the lakehouse is attached as `lake`
+from the same settings every Python reader and writer uses (`LakeLocation.from_env`): one
+definition of where the lakehouse lives, whether a local SQLite catalog or PostgreSQL + S3.
 
-It also makes the lakehouse paths of the profile absolute. The pipeline stores the absolute
-data path in the DuckLake catalog, and DuckLake compares the ATTACH's `data_path` with it as
-text, so the profile's relative default (`../warehouse`, for `dbt build` run by hand in
-dbt_project/) would be refused as a different path.
+The warehouse folder is made absolute first. The pipeline stores the absolute data path in the
+DuckLake catalog, and DuckLake compares the ATTACH's `data_path` with it as text, so the
+profile's relative default (`../warehouse`, for `dbt build` run by hand in dbt_project/) would
+be refused as a different path.
 """
 
 from __future__ import annotations
@@ -19,41 +21,20 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from sentiment_assets.lib.lakehouse.extensions import LAKEHOUSE_EXTENSIONS, load_extensions
+from sentiment_assets.lib.lakehouse.location import LakeLocation
 
 
 class Plugin(BasePlugin):
-    """Loads `sqlite_scanner` and `ducklake` (or the `extensions` listed in its config)."""
+    """Attaches the lakehouse of the profile's `warehouse` folder as `lake`."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        """Read the optional `extensions` list from the profile."""
-        self.extensions = tuple(plugin_config.get("extensions", LAKEHOUSE_EXTENSIONS))
-        for attachment in (self.creds.attach or []) if self.creds else []:
-            attachment.path, attachment.options = absolute_lake_paths(
-                attachment.path, attachment.options, Path.cwd()
-            )
+        """Read the warehouse folder from the profile (relative to the folder dbt runs in)."""
+        warehouse = plugin_config.get("warehouse")
+        if not warehouse:
+            raise ValueError("the lakehouse dbt plugin needs `warehouse` in its config")
+        self.location = LakeLocation.from_env(Path(warehouse).expanduser().resolve())
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        """LOAD the packaged extensions into a new dbt connection."""
-        load_extensions(conn, self.extensions)
-
-
-DUCKLAKE_SQLITE = "ducklake:sqlite:"
-
-
-def absolute_lake_paths(
-    path: str, options: dict[str, Any] | None, base: Path
-) -> tuple[str, dict[str, Any] | None]:
-    """A `ducklake:sqlite:` catalog path and its `data_path` option, resolved against `base`.
-
-    Anything else (URLs, other catalogs, absolute paths) is returned unchanged.
-    """
-    if not path.startswith(DUCKLAKE_SQLITE):
-        return path, options
-    catalog = Path(path.removeprefix(DUCKLAKE_SQLITE))
-    path = DUCKLAKE_SQLITE + str(catalog if catalog.is_absolute() else (base / catalog).resolve())
-    data_path = (options or {}).get("data_path")
-    if isinstance(data_path, str) and "://" not in data_path and not Path(data_path).is_absolute():
-        # The trailing slash is part of how DuckLake spells a folder; resolve() would drop it.
-        options = {**(options or {}), "data_path": f"{(base / data_path).resolve()}/"}
-    return path, options
+        """LOAD the packaged extensions, create the secrets and attach the lakehouse."""
+        self.location.prepare(conn)
+        conn.execute(self.location.attach_sql())

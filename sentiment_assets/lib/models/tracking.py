@@ -1,8 +1,9 @@
-"""MLflow logging for training and evaluation runs: a local SQLite backend, no server.
+"""MLflow logging for training and evaluation runs: a local SQLite backend, no server, by default.
 
 The tracking URI comes from `settings.mlflow_tracking_uri()` (a `mlflow.db` inside the models
-folder); artifacts go to `mlartifacts/` beside it, set explicitly on the experiment because
-MLflow's default is a folder relative to the current directory. A file lock serialises
+folder, or PostgreSQL when configured); artifacts go to `mlartifacts/` beside it (or the
+configured S3 location), set explicitly on the experiment because MLflow's default is a folder
+relative to the current directory. A file lock serialises
 processes: two training steps creating the SQLite schema at once would otherwise race; the
 model registry (`lib/registry`) takes the same lock around its alias changes.
 """
@@ -15,6 +16,8 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+from sentiment_assets.lib.scaleout.mlflow_backend import artifact_location
 
 EXPERIMENT = "maple-sentiment"
 
@@ -54,7 +57,7 @@ def log_run(
             found.experiment_id
             if found
             else client.create_experiment(
-                experiment, artifact_location=(models_root / "mlartifacts").resolve().as_uri()
+                experiment, artifact_location=artifact_location(models_root, experiment)
             )
         )
         run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))

@@ -27,6 +27,7 @@ from typing import Any
 
 from sentiment_assets.lib.models.ensemble import NAME as ENSEMBLE
 from sentiment_assets.lib.models.tracking import locked
+from sentiment_assets.lib.scaleout.mlflow_backend import configure_s3_client, tracking_uri
 
 REGISTERED_MODEL = "maple-sentiment-ensemble"
 CHAMPION = "champion"
@@ -42,8 +43,9 @@ class RegistryError(RuntimeError):
 
 
 def tracking_uri_for(models_root: Path) -> str:
-    """The SQLite MLflow backend of `models_root` (the same file `settings` points at)."""
-    return f"sqlite:///{models_root / TRACKING_DB}"
+    """The MLflow backend of `models_root`: the same one `settings.mlflow_tracking_uri` names."""
+    configure_s3_client()
+    return tracking_uri(models_root)
 
 
 @dataclass(frozen=True)

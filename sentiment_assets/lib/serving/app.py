@@ -347,7 +347,7 @@ def create_app(
     def read_queue(
         where: review_queue.QueueFilter, include_reviewed: bool, preferred: str | None
     ) -> ReviewQueue:
-        if not lakehouse.catalog_path.exists():
+        if not lakehouse.exists():
             return ReviewQueue(model_version=None, total=0, reviewed=0, items=[])
         reviewed = pd.DataFrame(
             list(store.reviews()), columns=pd.Index(["board_id", "post_id"]), dtype="int64"
@@ -421,7 +421,7 @@ def create_app(
     def review(body: ReviewRequest) -> ReviewOut:
         """Accept the model's label for a queued post or correct it; marks it reviewed."""
         shown = None
-        if lakehouse.catalog_path.exists():
+        if lakehouse.exists():
             preferred = serving_version()
             shown = reader.run(
                 lambda lake: review_queue.shown_prediction(
