@@ -5,8 +5,9 @@ never waits for (or is lost to) a pipeline run holding the lake; the `feedback` 
 rows into the lake later. A reviewer who accepts the model's label gives a human label just as
 one who corrects it does: both are feedback rows (an accept has `old_label == new_label` and
 keeps the model version and confidence it confirmed), so both count toward retraining and reach
-refinement, training and the gate's evaluation set. Every write carries a client-chosen idempotency key: a retried request
-returns the row the first attempt stored instead of storing it twice. Each write is one
+refinement, training and the gate's evaluation set. Every write carries a client-chosen
+idempotency key: a retried request returns the row the first attempt stored instead of storing
+it twice. Each write is one
 `BEGIN IMMEDIATE` transaction, so concurrent writers queue on SQLite's busy timeout rather than
 failing on a read-to-write lock upgrade.
 """
