@@ -1,5 +1,6 @@
--- one row per human correction; post_id is null for free text. which training run consumed a
--- correction lives in the feedback store, not in the lake.
+-- one row per human label (a correction, an accept: old_label = new_label, or an import);
+-- post_id is null for free text. which training run consumed a label lives in the feedback
+-- store, not in the lake.
 with source as (
     {{ lake_source('feedback', {
         'feedback_id': 'varchar', 'board_id': 'integer', 'post_id': 'bigint', 'text': 'varchar',

@@ -26,6 +26,9 @@ GROUP = "marts"
 EXPORT_FILE = "marts.duckdb"
 # The lake table each dbt source reads -> the asset that writes it. crawl_errors is a side table
 # of the crawl (raw_posts writes it in the same step), so its lineage points there.
+# serving_models is written by whichever asset scores for the champion; its lineage points at
+# champion_predictions so that a run holding both builds the marts only after the post-gate
+# scoring, never between a promotion and its scores.
 SOURCE_ASSETS = {
     "raw_posts": "raw_posts",
     "crawl_errors": "raw_posts",
@@ -33,6 +36,8 @@ SOURCE_ASSETS = {
     "labeled_chunks": "labeled_chunks",
     "feedback": "feedback",
     "post_keywords": "post_keywords",
+    "refined_labels": "refined_labels",
+    "serving_models": "champion_predictions",
 }
 KEYWORD_BATCH = 2_000
 """Posts analysed and committed per batch: a failure keeps the batches already written."""
