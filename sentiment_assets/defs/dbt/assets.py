@@ -39,6 +39,13 @@ SOURCE_ASSETS = {
     "refined_labels": "refined_labels",
     "serving_models": "champion_predictions",
 }
+# dbt's models, post_keywords and marts_export, then what renders from the export (the monthly
+# reports). The jobs that change what the marts show (labeling, retraining, marts_job) run it
+# whole at their end, so the marts follow the champion inside the run that changes it, without
+# depending on the automation sensor being switched on.
+MARTS_SELECTION = (
+    dg.AssetSelection.groups(GROUP) | dg.AssetSelection.from_string('key:"marts_export"+')
+) & dg.AssetSelection.all()
 KEYWORD_BATCH = 2_000
 """Posts analysed and committed per batch: a failure keeps the batches already written."""
 

@@ -123,7 +123,5 @@ def champion_predictions(
 ) -> dg.MaterializeResult:
     """Score the posts the champion (after the gate) has not scored yet."""
     champion = serving_champion(model_store)
-    metadata = score_pending(
-        context, config, lakehouse, champion, reason="champion after the gate"
-    )
+    metadata = score_pending(context, config, lakehouse, champion, reason="champion after the gate")
     return dg.MaterializeResult(metadata=metadata)

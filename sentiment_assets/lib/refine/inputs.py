@@ -71,10 +71,7 @@ def _suspects_sql(lake: LakeSession) -> str | None:
     if "injection_suspected" not in _columns(lake, LABELED_CHUNKS):
         return None
     # Any attempt's flag counts: the flag is about the post's text, not about one answer.
-    return (
-        f"select distinct board_id, post_id from lake.{LABELED_CHUNKS} "
-        "where injection_suspected"
-    )
+    return f"select distinct board_id, post_id from lake.{LABELED_CHUNKS} where injection_suspected"
 
 
 def injection_suspects(lake: LakeSession) -> pd.DataFrame:
