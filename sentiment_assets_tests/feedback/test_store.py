@@ -233,3 +233,12 @@ def test_accepts_recorded_before_accepts_were_labels_become_labels_once(tmp_path
     )  # fmt: skip
     assert not replay.created and replay.feedback == rows[1]
     assert FeedbackStore(path).count() == 2
+
+
+def test_add_many_stores_all_or_nothing(store: FeedbackStore) -> None:
+    store.add(_item("taken"))
+    with pytest.raises(IdempotencyConflict):
+        store.add_many([_item("fresh"), _item("taken", new_label="부정")])
+    assert store.count() == 1  # "fresh" was rolled back with the conflict
+    stored = store.add_many([_item("fresh"), _item("taken")])
+    assert [created for _, created in stored] == [True, False]

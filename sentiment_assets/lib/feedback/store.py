@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 from sentiment_assets.lib.models.base import LABELS
 
-Source = Literal["api", "review-app"]
+Source = Literal["api", "review-app", "import"]
 Decision = Literal["accept", "correct"]
-SOURCES: tuple[str, ...] = ("api", "review-app")
+SOURCES: tuple[str, ...] = ("api", "review-app", "import")
 MAX_KEY_CHARS = 200
 
 _SCHEMA = """
@@ -304,6 +304,17 @@ class FeedbackStore:
         item.validate()
         with self._write() as con:
             return self._add(con, item, action="feedback")
+
+    def add_many(self, items: Sequence[FeedbackInput]) -> list[tuple[FeedbackRow, bool]]:
+        """Store every item in one transaction, or none (`sentiment labels import`).
+
+        Each is idempotent as in `add`; the first invalid or conflicting item raises and
+        nothing is stored.
+        """
+        for item in items:
+            item.validate()
+        with self._write() as con:
+            return [self._add(con, item, action="feedback") for item in items]
 
     def _add(
         self, con: sqlite3.Connection, item: FeedbackInput, *, action: str
