@@ -91,9 +91,13 @@ def _score_for_marts(warehouse: Path, models: Path, *, reason: str) -> int:
     except ModelLoadError as exc:
         print(f"error: the new champion cannot score posts: {exc}", file=sys.stderr)
         return 1
-    with lake.session() as session:
-        report = score_for_serving(session, champion, reason=reason)
-    version = champion.ensemble.version
+    try:
+        with lake.session() as session:
+            report = score_for_serving(session, champion, reason=reason)
+    except ModelLoadError as exc:
+        print(f"error: the new champion cannot score posts: {exc}", file=sys.stderr)
+        return 1
+    version = champion.version
     print(f"scored {report.posts_scored} posts it had not scored yet with {version}")
     if report.posts_pending:
         print(

@@ -108,6 +108,12 @@ class LoopDeployment:
 
     def start_daemon(self) -> None:
         """`dagster-daemon run` in its own process group (it starts a code server and runs)."""
+        # Create the instance's SQLite storages first: the daemon and this process creating
+        # them at the same moment can race on their schema.
+        with self.instance() as instance:
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.get_latest_materialization_event(dg.AssetKey("raw_posts"))
         handle = self.log.open("ab")
         self.daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-w", str(self.workspace)],

@@ -5,7 +5,7 @@ with source as (
     {{ lake_source('feedback', {
         'feedback_id': 'varchar', 'board_id': 'integer', 'post_id': 'bigint', 'text': 'varchar',
         'old_label': 'varchar', 'new_label': 'varchar', 'reviewer': 'varchar',
-        'created_at': 'timestamp'
+        'source': 'varchar', 'created_at': 'timestamp'
     }) }}
 )
 
@@ -17,6 +17,7 @@ select
     old_label,
     new_label,
     reviewer,
+    source,
     created_at,
     cast(created_at + interval 9 hour as date) as created_day
 from source

@@ -54,20 +54,22 @@ def score_pending(
     with lakehouse.get().session() as lake:
         if not lake.table_exists(POSTS_TABLE):
             context.log.warning("lake table %s does not exist yet: nothing to score", POSTS_TABLE)
-        report = score_for_serving(
-            lake,
-            champion,
-            reason=reason,
-            batch_size=config.batch_size,
-            max_posts=config.max_posts,
-            log=context.log.info,
-        )
+        try:
+            report = score_for_serving(
+                lake,
+                champion,
+                reason=reason,
+                batch_size=config.batch_size,
+                max_posts=config.max_posts,
+                log=context.log.info,
+            )
+        except ModelLoadError as exc:
+            raise dg.Failure(str(exc)) from exc
         marts_model = serving_model(lake)
     if report.recorded:
         context.log.info("the marts now show %s", report.model_version)
-    ensemble = champion.ensemble
     return {
-        "model_version": ensemble.version,
+        "model_version": champion.version,
         "registry_version": champion.registry_version or 0,
         "posts_scored": report.posts_scored,
         "posts_empty": report.posts_empty,
@@ -75,7 +77,7 @@ def score_pending(
         "snapshot_id": report.snapshot_id or 0,
         "marts_model_version": marts_model or "none yet",
         "marts_model_changed": report.recorded,
-        "members": dg.MetadataValue.json({n: round(r.weight, 4) for n, r in ensemble.refs.items()}),
+        "members": dg.MetadataValue.json(champion.weights()),
     }
 
 

@@ -21,15 +21,17 @@ the champion still lacks too, so an alias moved by other means is caught up ther
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from sentiment_assets.lib.lakehouse.lake import LakeSession
-from sentiment_assets.lib.models.ensemble import Ensemble
+from sentiment_assets.lib.models.base import Manifest
+from sentiment_assets.lib.models.ensemble import ENSEMBLE_FILE, Ensemble
 from sentiment_assets.lib.models.scoring import (
     POSTS_TABLE,
     PREDICTION_KEY,
@@ -52,12 +54,38 @@ create table if not exists lake.{SERVING_TABLE} (
 """
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServingChampion:
-    """The loaded serving ensemble and its registry version number (None: unregistered)."""
+    """The serving ensemble: its version, registry number (None: unregistered), loaded lazily.
 
-    ensemble: Ensemble
+    Loading an ensemble imports its members' frameworks and warms Kiwi (seconds); a pass that
+    finds every post scored already never needs it.
+    """
+
+    path: Path
+    models_root: Path
+    version: str
     registry_version: int | None
+    _loaded: Ensemble | None = field(default=None, repr=False)
+
+    @property
+    def ensemble(self) -> Ensemble:
+        """The ensemble, loaded on first use.
+
+        Raises:
+            ModelLoadError: its artifacts are missing or corrupt.
+        """
+        if self._loaded is None:
+            self._loaded = Ensemble.load(self.path, models_root=self.models_root)
+        return self._loaded
+
+    def weights(self) -> dict[str, float]:
+        """Member weights as `ensemble.json` records them (without loading the members)."""
+        try:
+            spec = json.loads((self.path / ENSEMBLE_FILE).read_text())
+            return {n: round(float(ref["weight"]), 4) for n, ref in spec["members"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
 
 
 @dataclass(frozen=True)
@@ -74,15 +102,15 @@ class ScoringReport:
 
 
 def load_serving(models_root: Path) -> ServingChampion:
-    """The registry's champion, loaded, with its version number.
+    """The registry's champion with its version number (its members load on first use).
 
     Raises:
-        ModelLoadError: nothing is trained or the champion's artifacts are missing.
+        ModelLoadError: nothing is trained or the champion's directory or manifest is missing.
     """
     registered = champion_version(models_root)
     path = champion_path(models_root)
     number = registered.number if registered is not None and registered.path == path else None
-    return ServingChampion(Ensemble.load(path, models_root=models_root), number)
+    return ServingChampion(path, models_root, Manifest.read(path).version, number)
 
 
 def serving_model(lake: LakeSession) -> str | None:
@@ -138,27 +166,27 @@ def score_for_serving(
     recorded only once no post is left unscored: with `max_posts` cutting a pass short, the
     marts keep showing the previous model until a later pass finishes.
     """
-    ensemble = champion.ensemble
+    version = champion.version
     scored = empty = 0
     snapshot_id = None
     if not lake.table_exists(POSTS_TABLE):
-        return ScoringReport(ensemble.version, 0, 0, 0, None, False)
+        return ScoringReport(version, 0, 0, 0, None, False)
     while max_posts is None or scored < max_posts:
         limit = batch_size if max_posts is None else min(batch_size, max_posts - scored)
-        posts = pending_posts(lake, ensemble.version, limit)
+        posts = pending_posts(lake, version, limit)
         if posts.empty:
             break
-        rows = prediction_rows(ensemble, posts)
+        rows = prediction_rows(champion.ensemble, posts)
         result = lake.append(PREDICTIONS_TABLE, rows, key=PREDICTION_KEY)
         snapshot_id = result.snapshot_id or snapshot_id
         scored += len(rows)
         empty += int((rows["status"] == "empty").sum())
         if log is not None:
-            log(f"scored {len(rows)} posts with {ensemble.version} ({scored} so far)")
-    remaining = count_pending(lake, ensemble.version)
+            log(f"scored {len(rows)} posts with {version} ({scored} so far)")
+    remaining = count_pending(lake, version)
     recorded = False
     if remaining == 0 and lake.table_exists(PREDICTIONS_TABLE):
-        recorded = record_serving(lake, ensemble.version, champion.registry_version, reason=reason)
+        recorded = record_serving(lake, version, champion.registry_version, reason=reason)
         if recorded:
             snapshot_id = lake.current_snapshot_id()
-    return ScoringReport(ensemble.version, scored, empty, remaining, snapshot_id, recorded)
+    return ScoringReport(version, scored, empty, remaining, snapshot_id, recorded)
