@@ -7,9 +7,8 @@ one who corrects it does: both are feedback rows (an accept has `old_label == ne
 keeps the model version and confidence it confirmed), so both count toward retraining and reach
 refinement, training and the gate's evaluation set. Every write carries a client-chosen
 idempotency key: a retried request returns the row the first attempt stored instead of storing
-it twice. Each write is one
-`BEGIN IMMEDIATE` transaction, so concurrent writers queue on SQLite's busy timeout rather than
-failing on a read-to-write lock upgrade.
+it twice. Each write is one `BEGIN IMMEDIATE` transaction, so concurrent writers queue on
+SQLite's busy timeout rather than failing on a read-to-write lock upgrade.
 """
 
 from __future__ import annotations
