@@ -72,3 +72,14 @@ def test_demo_job_covers_every_asset_and_resources_are_bound() -> None:
     all_keys = {k.to_user_string() for k in graph.materializable_asset_keys}
     assert in_job == all_keys
     assert "lakehouse" in (definitions.resources or {})
+
+
+def test_the_loop_sensors_run_by_default_and_the_crawl_schedule_does_not() -> None:
+    # The daemon alone must close the loop (new posts -> labeling, 100 labels -> retraining);
+    # the crawl reaches an outside site, so a person turns it on (README, "The loop").
+    definitions = _graph()
+    for name in ("new_posts_sensor", "feedback_sensor"):
+        sensor = definitions.resolve_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, name
+    schedule = definitions.resolve_schedule_def("crawl_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED

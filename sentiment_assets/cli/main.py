@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "sentiment_assets.cli.rollback",
     "sentiment_assets.cli.crawl",
     "sentiment_assets.cli.label",
+    "sentiment_assets.cli.labels",
     "sentiment_assets.cli.serve",
     "sentiment_assets.cli.review_app",
     "sentiment_assets.cli.report",

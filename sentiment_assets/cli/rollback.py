@@ -1,9 +1,20 @@
-"""`sentiment rollback [--to VERSION]`: re-point the champion alias to an earlier version."""
+"""`sentiment rollback [--to VERSION]`: re-point the champion alias to an earlier version.
+
+A rollback is also a change of what the marts show, so it ends by scoring, with the restored
+champion, the posts it has not scored yet (those crawled while the demoted one served) and
+recording it as the marts' model (`lib/marts/serving.py`); the next marts refresh (`marts_job`)
+then shows exactly its numbers.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from sentiment_assets.lib.settings import Paths
+
+MARTS_REFRESH = "dagster job launch -j marts_job -w workspace.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +53,6 @@ def _listing(registry: object) -> str:
 def run(args: argparse.Namespace) -> int:
     """Move the champion alias; the serving API and every reader follow on their next load."""
     from sentiment_assets.lib.registry.store import ModelRegistry, RegistryError
-    from sentiment_assets.lib.settings import Paths
 
     registry = ModelRegistry(Paths.from_env().models)
     if args.list:
@@ -62,4 +72,38 @@ def run(args: argparse.Namespace) -> int:
         return 2
     before = change.previous.describe() if change.previous else "none"
     print(f"champion: {before} -> {change.current.describe()}")
+    paths = Paths.from_env()
+    return _score_for_marts(paths.warehouse, paths.models, reason=f"rollback: {before} demoted")
+
+
+def _score_for_marts(warehouse: Path, models: Path, *, reason: str) -> int:
+    """Score what the new champion lacks and make it the marts' model; 1 if it cannot."""
+    from sentiment_assets.lib.lakehouse import Lakehouse
+    from sentiment_assets.lib.marts.serving import load_serving, score_for_serving
+    from sentiment_assets.lib.models.base import ModelLoadError
+
+    lake = Lakehouse(warehouse)
+    if not lake.catalog_path.exists():
+        print(f"no lakehouse at {warehouse}: no posts to score")
+        return 0
+    try:
+        champion = load_serving(models)
+    except ModelLoadError as exc:
+        print(f"error: the new champion cannot score posts: {exc}", file=sys.stderr)
+        return 1
+    try:
+        with lake.session() as session:
+            report = score_for_serving(session, champion, reason=reason)
+    except ModelLoadError as exc:
+        print(f"error: the new champion cannot score posts: {exc}", file=sys.stderr)
+        return 1
+    version = champion.version
+    print(f"scored {report.posts_scored} posts it had not scored yet with {version}")
+    if report.posts_pending:
+        print(
+            f"{report.posts_pending} posts are still unscored: the marts keep showing the model "
+            f"before until a marts refresh scores them: {MARTS_REFRESH}"
+        )
+    else:
+        print(f"the marts show {version} after their next refresh: {MARTS_REFRESH}")
     return 0

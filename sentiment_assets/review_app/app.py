@@ -154,12 +154,25 @@ with queue_tab:
     else:
         shown = frame[
             ["board_id", "post_id", "label", "confidence", "disagreement", "score", "reviewed"]
-        ]
+        ].assign(
+            members=[
+                ", ".join(f"{m} {lab}" for m, lab in review_queue.member_labels(r).items())
+                for _, r in frame.iterrows()
+            ],
+            reason=frame["reason"],
+        )
         st.dataframe(shown, hide_index=True)
         choices = [f"{b}/{p}" for b, p in zip(frame["board_id"], frame["post_id"], strict=True)]
         picked = st.selectbox("post", choices, key="post")
         row = frame.iloc[choices.index(picked)]
         st.markdown(f"model says **{row['label']}** ({row['confidence']:.2f})")
+        if row["injection_suspected"]:
+            st.warning(row["reason"])
+        else:
+            st.caption(f"why here: {row['reason']}")
+        votes = review_queue.member_labels(row)
+        if votes:
+            st.markdown("members: " + ", ".join(f"{m} **{lab}**" for m, lab in votes.items()))
         queue_label = st.selectbox("corrected label", LABELS, key="queue_label")
         accept = st.button("accept", key="accept", disabled=not reviewer)
         correct = st.button("correct", key="correct", disabled=not reviewer)

@@ -68,6 +68,7 @@ def test_every_page_renders_its_charts_without_console_errors(
             "select job_group, job, sum(posts) from sentiment_by_job_week group by all"
         ).fetchall()
         counted = con.execute("select count(*) from sentiment_by_job_week").fetchone()
+        serving = con.execute("select model_version from serving_model").fetchone()
     jobs = {job: posts for _, job, posts in rows}
     groups = {group for group, _, _ in rows}
     job_weeks = counted[0] if counted else None
@@ -85,6 +86,9 @@ def test_every_page_renders_its_charts_without_console_errors(
         assert "Error in Query" not in report.text, path
         if path not in LIST_PAGES:
             assert report.charts > 0 and report.drawn_charts >= report.charts, path
+        # Every page's footer names the one model version its figures come from.
+        assert serving is not None and f"Model {serving[0]} (registry" in report.text, path
+        assert "every prediction on this page is this one model's" in report.text, path
 
     # The browser's own DuckDB (the pinned 0.9.1 build) reads the site's Parquet.
     assert reports["/keywords/"].engine == {"version": "v0.9.1", "job_weeks": job_weeks}

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets.lib.models.base import LabeledTexts, Manifest, new_version, save_version
+from sentiment_assets.lib.models.base import (
+    LABELS,
+    LabeledTexts,
+    Manifest,
+    new_version,
+    save_version,
+)
 from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
-from sentiment_assets.lib.models.scoring import PREDICTION_KEY
+from sentiment_assets.lib.models.scoring import PREDICTION_KEY, prediction_rows
 from sentiment_assets.lib.serving.settings import ServingSettings
 
 TOKEN = "test-token-123"
@@ -54,49 +61,87 @@ _TRAIN = [
 ]
 
 
-def train_ensemble(models_root: Path) -> str:
-    """Save a lexicon and a one-member ensemble over it; returns the ensemble version."""
+def _fit() -> tuple[Lexicon, MemberRef]:
     texts = [t for t, _ in _TRAIN] * 2
     labels = np.array([y for _, y in _TRAIN] * 2)
     lexicon = Lexicon.fit(LabeledTexts(texts, labels), min_count=1)
-    lexicon_version = new_version()
+    return lexicon, MemberRef(new_version(), lexicon.vocabulary_hash(), 1.0, 1.0)
+
+
+def train_ensemble(models_root: Path) -> str:
+    """Save a lexicon and a one-member ensemble over it; returns the ensemble version."""
+    lexicon, ref = _fit()
     save_version(
         lexicon,
         models_root,
-        Manifest("lexicon", lexicon_version, vocabulary_hash=lexicon.vocabulary_hash()),
+        Manifest("lexicon", ref.version, vocabulary_hash=lexicon.vocabulary_hash()),
     )
     version = new_version()
-    refs = {"lexicon": MemberRef(lexicon_version, lexicon.vocabulary_hash(), 1.0, 1.0)}
+    refs = {"lexicon": ref}
     save_version(Ensemble({"lexicon": lexicon}, refs, 1.0), models_root, Manifest(NAME, version))
     return version
 
 
+@cache
+def _scorer() -> Ensemble:
+    lexicon, ref = _fit()
+    return Ensemble({"lexicon": lexicon}, {"lexicon": ref}, 1.0)
+
+
+# A text each member reads as the label, so a pinned label and the members' labels agree.
+_TEXT_OF = {LABELS[y]: t for t, y in _TRAIN}
+
+
 def write_predictions(
     lake: Lakehouse, version: str, rows: list[tuple[int, int, str, float]]
-) -> None:
-    """Write `ensemble_predictions` rows (board_id, post_id, label, confidence) for `version`."""
-    records = []
-    for board_id, post_id, label, confidence in rows:
+) -> pd.DataFrame:
+    """Write `ensemble_predictions` rows (board_id, post_id, label, confidence) for `version`.
+
+    The rows are what the real scorer (`scoring.prediction_rows`) writes for a post that reads
+    as `label`, so every column, `member_probabilities` included, has the pipeline's schema
+    and values; only the ensemble's label, confidence and probabilities are then pinned to the
+    given ones, which is what the ranking tests need exact. Returns the rows written.
+    """
+    posts = pd.DataFrame(
+        {
+            "board_id": [r[0] for r in rows],
+            "post_id": [r[1] for r in rows],
+            "title": [_TEXT_OF[r[2]] for r in rows],
+            "body": [""] * len(rows),
+        }
+    )
+    frame = prediction_rows(_scorer(), posts)
+    for i, (_, _, label, confidence) in enumerate(rows):
         rest = (1.0 - confidence) / 2
         probs = {"부정": rest, "중립": rest, "긍정": rest} | {label: confidence}
-        records.append(
+        frame.loc[i, ["p_neg", "p_neu", "p_pos"]] = [probs["부정"], probs["중립"], probs["긍정"]]
+        frame.loc[i, ["label", "confidence"]] = [label, confidence]
+    frame["model_version"] = version
+    lake.append("ensemble_predictions", frame, key=PREDICTION_KEY)
+    return frame
+
+
+def scorer() -> Ensemble:
+    """The in-memory one-member ensemble the helpers score with (version "")."""
+    return _scorer()
+
+
+def score_posts(lake: Lakehouse, version: str, posts: list[tuple[int, int, str]]) -> pd.DataFrame:
+    """Score (board_id, post_id, text) posts with the real scorer, nothing pinned; rows written."""
+    frame = prediction_rows(
+        _scorer(),
+        pd.DataFrame(
             {
-                "board_id": board_id,
-                "post_id": post_id,
-                "model_version": version,
-                "p_neg": probs["부정"],
-                "p_neu": probs["중립"],
-                "p_pos": probs["긍정"],
-                "lexicon_p_neg": probs["부정"],
-                "lexicon_p_neu": probs["중립"],
-                "lexicon_p_pos": probs["긍정"],
-                "label": label,
-                "confidence": confidence,
-                "disagreement": 0.1,
-                "status": "ok",
+                "board_id": [p[0] for p in posts],
+                "post_id": [p[1] for p in posts],
+                "title": [p[2] for p in posts],
+                "body": [""] * len(posts),
             }
-        )
-    lake.append("ensemble_predictions", pd.DataFrame(records), key=PREDICTION_KEY)
+        ),
+    )
+    frame["model_version"] = version
+    lake.append("ensemble_predictions", frame, key=PREDICTION_KEY)
+    return frame
 
 
 def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:

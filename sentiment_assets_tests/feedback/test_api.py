@@ -205,6 +205,8 @@ def test_review_queue_ranks_filters_and_review_marks_reviewed(
     ]
     assert queue["total"] == 4 and queue["items"][0]["job"] == "히어로"
     assert queue["items"][0]["member_labels"] == {"lexicon": "부정"}
+    assert queue["items"][0]["reason"].startswith("uncertainty 0.60")
+    assert not any(i["injection_suspected"] for i in queue["items"])
     by_job = client.get("/review-queue", params={"job": "비숍"}).json()
     assert {i["post_id"] for i in by_job["items"]} == {3, 4}
     period = client.get(

@@ -125,3 +125,22 @@ def test_consumed_rows_do_not_count_and_threshold_is_configurable(db: Path) -> N
 
 def test_sensor_targets_the_retraining_job() -> None:
     assert feedback_sensor.job_name == "retraining_job"
+
+
+def test_accepts_and_corrections_both_count_toward_the_threshold(db: Path) -> None:
+    store = FeedbackStore(db)
+    for n in range(100):
+        store.review(
+            board_id=1,
+            post_id=n,
+            decision="accept" if n % 2 else "correct",
+            reviewer="alice",
+            shown_label="중립",
+            corrected_label=None if n % 2 else "부정",
+            idempotency_key=f"review-{n}",
+        )
+        if n == 98:
+            assert isinstance(_tick(db, None), dg.SkipReason)
+    launched = _tick(db, None)
+    assert isinstance(launched, dg.SensorResult)
+    assert [r.tags["feedback/rows"] for r in launched.run_requests or []] == ["100"]

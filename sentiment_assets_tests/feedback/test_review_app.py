@@ -46,6 +46,9 @@ def test_review_queue_accept_and_correct_with_progress(warehouse: Path, version:
     at.sidebar.text_input(key="reviewer").input("bob").run()
     assert "reviewed 0 of 2" in at.get("progress")[0].proto.text
     assert at.selectbox(key="post").value == "1/2"
+    # Each member's vote, read from the scorer's member_probabilities, and why the post is here.
+    assert any(m.value == "members: lexicon **부정**" for m in at.markdown)
+    assert any(c.value.startswith("why here: uncertainty") for c in at.caption)
     at.selectbox(key="queue_label").select("중립")
     at.button(key="correct").click().run()
     store = FeedbackStore(default_path(warehouse))

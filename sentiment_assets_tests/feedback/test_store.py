@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,12 @@ def test_review_accept_and_correct_mark_reviewed_with_audit(store: FeedbackStore
         model_version="v2",
         confidence=0.4,
     )
-    assert accepted.created and accepted.feedback is None and accepted.review.reviewed
+    assert accepted.created and accepted.review.reviewed
+    # An accept is a human label: a feedback row keeping the prediction it confirmed.
+    label = accepted.feedback
+    assert label is not None and accepted.review.feedback_id == label.id
+    assert (label.old_label, label.new_label) == ("중립", "중립")
+    assert (label.model_version, label.confidence, label.reviewer) == ("v2", 0.4, "bob")
     replay = store.review(
         board_id=1,
         post_id=10,
@@ -119,7 +125,7 @@ def test_review_accept_and_correct_mark_reviewed_with_audit(store: FeedbackStore
         shown_label="중립",
         idempotency_key="r1",
     )
-    assert not replay.created
+    assert not replay.created and replay.feedback == label
     corrected = store.review(
         board_id=1,
         post_id=11,
@@ -133,7 +139,8 @@ def test_review_accept_and_correct_mark_reviewed_with_audit(store: FeedbackStore
     assert corrected.feedback is not None and corrected.feedback.old_label == "중립"
     assert corrected.review.label == "부정" and corrected.review.decision == "correct"
     assert set(store.reviews()) == {(1, 10), (1, 11)}
-    assert store.count() == 1
+    assert store.count() == 2
+    assert store.unconsumed_summary() == (2, corrected.feedback.id)
     actions = [a["action"] for a in store.audit_trail()]
     assert actions == ["correct", "accept"]
     with pytest.raises(FeedbackError, match="corrected_label"):
@@ -190,3 +197,48 @@ def test_processes_writing_overlapping_keys_store_each_key_once(tmp_path: Path) 
     assert sum(created) == 240
     assert store.count() == 240
     assert {r.idempotency_key for r in store.rows_after(0)} == {f"key-{n}" for n in range(240)}
+
+
+def test_accepts_recorded_before_accepts_were_labels_become_labels_once(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.sqlite"
+    store = FeedbackStore(path)
+    store.review(
+        board_id=1, post_id=7, decision="accept", reviewer="bob", shown_label="긍정",
+        idempotency_key="new-accept", model_version="v1", confidence=0.8,
+    )  # fmt: skip
+    # What an older store holds for an accept: the review and its audit row, no feedback row.
+    con = sqlite3.connect(path)
+    con.execute(
+        "insert into audit (at, who, action, board_id, post_id, old_label, new_label, "
+        "model_version, confidence, idempotency_key) values "
+        "('2026-01-01T00:00:00+00:00', 'ann', 'accept', 2, 9, '부정', '부정', 'v0', 0.7, 'old')"
+    )
+    con.execute("insert into reviews values (2, 9, 1, 'accept', '부정', 'ann', null, '2026-01-01')")
+    con.execute("pragma user_version = 0")
+    con.commit()
+    con.close()
+
+    migrated = FeedbackStore(path)
+    rows = migrated.rows_after(0)
+    assert [(r.board_id, r.post_id, r.old_label, r.new_label, r.reviewer) for r in rows] == [
+        (1, 7, "긍정", "긍정", "bob"),
+        (2, 9, "부정", "부정", "ann"),
+    ]
+    assert (rows[1].model_version, rows[1].confidence) == ("v0", 0.7)
+    assert migrated.reviews()[(2, 9)].feedback_id == rows[1].id
+    # A replay of the old accept answers with its new label; opening again migrates nothing.
+    replay = migrated.review(
+        board_id=2, post_id=9, decision="accept", reviewer="ann", shown_label="부정",
+        idempotency_key="old",
+    )  # fmt: skip
+    assert not replay.created and replay.feedback == rows[1]
+    assert FeedbackStore(path).count() == 2
+
+
+def test_add_many_stores_all_or_nothing(store: FeedbackStore) -> None:
+    store.add(_item("taken"))
+    with pytest.raises(IdempotencyConflict):
+        store.add_many([_item("fresh"), _item("taken", new_label="부정")])
+    assert store.count() == 1  # "fresh" was rolled back with the conflict
+    stored = store.add_many([_item("fresh"), _item("taken")])
+    assert [created for _, created in stored] == [True, False]

@@ -132,6 +132,7 @@ def feedback(posts: pd.DataFrame) -> pd.DataFrame:
             "old_label": "중립",
             "new_label": LABELS[i],
             "reviewer": f"reviewer{i % 2}",
+            "source": "api",
             "created_at": pd.Timestamp(BASE + timedelta(days=21, hours=i), tz="UTC"),
         }
         for i, (board_id, post_id) in enumerate(_keys(picks))
@@ -145,6 +146,7 @@ def feedback(posts: pd.DataFrame) -> pd.DataFrame:
             "old_label": None,
             "new_label": "긍정",
             "reviewer": "reviewer0",
+            "source": "review-app",
             "created_at": pd.Timestamp(BASE + timedelta(days=22), tz="UTC"),
         }
     )

@@ -35,6 +35,7 @@ MARTS = {
     "label_transitions",
     "labeling_usage",
     "crawl_health",
+    "serving_model",
 }
 
 

@@ -45,11 +45,13 @@ def add_labeled_posts(
     run_id: str = "label-run-1",
     weak: bool = False,
     crawl: bool = True,
+    suspected: frozenset[int] = frozenset(),
 ) -> None:
     """Crawl, chunk and label posts start..start+n-1; `wrong` overrides the labeler's label.
 
     `weak` labels as the ensemble does when no LLM is configured; `crawl=False` labels posts
-    crawled and chunked before (an LLM labeling what was weakly labeled).
+    crawled and chunked before (an LLM labeling what was weakly labeled); posts in `suspected`
+    are flagged as the labeler flags a suspected prompt injection.
     """
     if crawl:
         add_raw_posts(lakehouse, n, start=start, texts=TEXTS)
@@ -74,6 +76,7 @@ def add_labeled_posts(
                 prompt_version=None if weak else "v1",
                 text_hash=text_hash(t),
                 is_weak=weak,
+                injection_suspected=int(p) in suspected,
             )
             for b, p, t in zip(chunks["board_id"], chunks["post_id"], chunks["text"], strict=True)
         ]

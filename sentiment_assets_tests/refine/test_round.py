@@ -10,7 +10,13 @@ from sentiment_assets.lib.refine.inputs import read_inputs
 from sentiment_assets.lib.refine.round import run_round
 from sentiment_assets.lib.refine.store import history, read_rounds, round_row, write_round
 from sentiment_assets.lib.refine.tables import current_labels
-from sentiment_assets_tests.refine.fixtures import add_labeled_posts, add_predictions, truth
+from sentiment_assets.lib.retraining.data import read_current_labels
+from sentiment_assets_tests.refine.fixtures import (
+    add_feedback,
+    add_labeled_posts,
+    add_predictions,
+    truth,
+)
 
 
 def one_round(lakehouse: Lakehouse, *, last_converged: bool | None = None):
@@ -109,3 +115,40 @@ def test_an_llm_label_replaces_a_weak_one_in_a_new_version(lakehouse: Lakehouse)
     assert labels.loc[1, "label"] == truth(1) and labels.loc[1, "previous_label"] == "부정"
     assert labels.loc[1, "reason"] == "an LLM label replaces the weak (ensemble) label"
     assert second.counts["labels_changed"] == 1 and second.counts["new_posts"] == 0
+
+
+def test_a_suspected_injection_gets_no_label_until_a_person_gives_one(
+    lakehouse: Lakehouse,
+) -> None:
+    # Post 4's LLM label says 긍정 (obeying the post, say); the truth is 부정.
+    add_labeled_posts(lakehouse, 12, wrong={4: "긍정"}, suspected=frozenset({4}))
+    add_predictions(lakehouse, range(1, 13))
+    _, _, labels, _ = one_round(lakehouse)
+    assert 4 not in labels.index and len(labels) == 11
+    with lakehouse.session() as lake:
+        assert 4 not in set(read_current_labels(lake)["post_id"])
+    # The LLM's answer stays in labeled_chunks, kept aside rather than deleted.
+    with lakehouse.session() as lake:
+        kept = lake.query("select label from lake.labeled_chunks where post_id = 4")
+    assert kept["label"].tolist() == ["긍정"]
+
+    add_feedback(lakehouse, 1, 4, "부정")  # a reviewer's label (an accept or a correction)
+    _, _, labels, _ = one_round(lakehouse)
+    assert (labels.loc[4, "label"], labels.loc[4, "source"]) == ("부정", "human")
+    with lakehouse.session() as lake:
+        trained = read_current_labels(lake).set_index("post_id")
+    assert trained.loc[4, "source"] == "human"
+
+
+def test_a_flagged_post_labeled_before_the_flag_was_read_is_not_trained_on(
+    lakehouse: Lakehouse,
+) -> None:
+    add_labeled_posts(lakehouse, 12)
+    one_round(lakehouse)  # post 5 got an llm label version
+    add_labeled_posts(
+        lakehouse, 1, start=5, crawl=False, run_id="label-run-2", suspected=frozenset({5})
+    )
+    _, _, labels, _ = one_round(lakehouse)
+    assert labels.loc[5, "source"] == "llm"  # history is never rewritten ...
+    with lakehouse.session() as lake:
+        assert 5 not in set(read_current_labels(lake)["post_id"])  # ... but nothing trains on it

@@ -9,6 +9,7 @@ import pytest
 
 from sentiment_assets.cli.main import main
 from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.marts.serving import load_serving, score_for_serving, serving_model
 from sentiment_assets.lib.models.ensemble import NAME
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry, load_champion
 from sentiment_assets.lib.registry.store import POINTER_FILE
@@ -88,3 +89,50 @@ def test_history_catches_up_with_an_alias_moved_by_a_killed_promotion(tmp_path: 
     change = registry.rollback()
     assert change.previous is not None and change.previous.number == 2
     assert change.current.number == 1 and registry.aliases()[CHAMPION] == 1
+
+
+def test_rollback_scores_what_the_restored_champion_lacks_and_makes_it_the_marts_model(
+    lakehouse: Lakehouse, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = tmp_path / "models"
+    frame = seed_base_corpus(lakehouse, tmp_path)
+    texts = frame["text"].head(30).tolist()
+    lakehouse.append(
+        "raw_posts",
+        pd.DataFrame({"board_id": 1, "post_id": range(1, 21), "title": texts[:20], "body": ""}),
+    )
+    good = train_and_gate(lakehouse, models, frame)
+    with lakehouse.session() as lake:
+        score_for_serving(lake, load_serving(models), reason="first champion")
+    bad = train_and_gate(lakehouse, models, frame, flip=True, margin=-1.0)
+    with lakehouse.session() as lake:
+        score_for_serving(lake, load_serving(models), reason="promoted")
+    # Posts crawled while the demoted version served: only it scored them.
+    lakehouse.append(
+        "raw_posts",
+        pd.DataFrame({"board_id": 1, "post_id": range(21, 31), "title": texts[20:], "body": ""}),
+    )
+    with lakehouse.session() as lake:
+        score_for_serving(lake, load_serving(models), reason="new posts")
+        assert serving_model(lake) == bad.registered.version
+
+    assert main(["rollback"]) == 0
+    out = capsys.readouterr().out
+    assert f"scored 10 posts it had not scored yet with {good.registered.version}" in out
+    assert "dagster job launch -j marts_job" in out
+    with lakehouse.session() as lake:
+        assert serving_model(lake) == good.registered.version
+        scored = lake.query(
+            "select count(distinct post_id) as n from lake.ensemble_predictions "
+            "where model_version = ?",
+            [good.registered.version],
+        )
+        recorded = lake.query(
+            "select model_version, registry_version from lake.serving_models order by recorded_at"
+        )
+    assert scored["n"].iloc[0] == 30
+    assert recorded.values.tolist() == [
+        [good.registered.version, good.registered.number],
+        [bad.registered.version, bad.registered.number],
+        [good.registered.version, good.registered.number],
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,3 +117,56 @@ def test_mix_is_one_to_one_with_base_feedback_weighted_and_classes_balanced() ->
     assert data.weights.mean() == pytest.approx(1.0)
     with pytest.raises(RetrainingDataError, match="nothing to retrain"):
         mix_training_data(new.iloc[:0], feedback.iloc[:0], base)
+
+
+def test_accepts_reach_training_and_the_gate_like_corrections(
+    lakehouse: Lakehouse, tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    from sentiment_assets.defs.feedback.assets import feedback
+    from sentiment_assets.defs.feedback.resources import FeedbackStoreResource
+    from sentiment_assets.defs.lakehouse.resources import LakehouseResource
+    from sentiment_assets.lib.feedback.store import FeedbackStore
+    from sentiment_assets.lib.refine.inputs import human_labels
+    from sentiment_assets.lib.registry.evalset import feedback_part, read_feedback
+
+    posts = range(1, 41)
+    lakehouse.append(
+        "raw_posts",
+        pd.DataFrame(
+            {"board_id": 1, "post_id": list(posts), "title": [f"글 {n}" for n in posts], "body": ""}
+        ),
+    )
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    for n in posts:
+        store.review(
+            board_id=1,
+            post_id=n,
+            decision="accept" if n % 2 else "correct",
+            reviewer="alice",
+            shown_label="중립",
+            corrected_label=None if n % 2 else "부정",
+            idempotency_key=f"r{n}",
+            model_version="v1",
+            confidence=0.5,
+        )
+    resources = {
+        "lakehouse": LakehouseResource(path=str(lakehouse.root)),
+        "feedback_store": FeedbackStoreResource(path=str(tmp_path / "feedback.sqlite")),
+    }
+    assert dg.materialize([feedback], resources=resources).success
+    accepts = {r.id for r in store.rows_after(0) if r.old_label == r.new_label}
+    assert len(accepts) == 20
+    with lakehouse.session() as lake:
+        rows = read_feedback(lake)
+        refined_from = human_labels(lake)
+    # Refinement sees every accept as a person's label ...
+    assert accepts <= set(refined_from["feedback_id"].astype(int))
+    # ... training takes the accepts not held out for the gate, with their confirmed label ...
+    trained = usable_feedback(rows, {r.id for r in store.rows_after(0)})
+    held = set(rows.loc[feedback_held_out(rows["feedback_id"]), "feedback_id"].astype(int))
+    assert set(trained["feedback_id"]) & accepts == accepts - held
+    assert accepts & held, "the hash holds no accept out: pick more posts"
+    # ... and the gate's evaluation set holds the others out.
+    assert set(feedback_part(rows)["feedback_id"].astype(int)) & accepts == accepts & held

@@ -1,6 +1,12 @@
 -- one row per keyword per week per sentiment label, for the 200 keywords most posts mention
 with mentions as (
-    select keywords.keyword, posts.posted_week, posts.label, posts.board_id, posts.post_id
+    select
+        keywords.keyword,
+        posts.posted_week,
+        posts.label,
+        posts.model_version,
+        posts.board_id,
+        posts.post_id
     from {{ ref('stg_lake__post_keywords') }} as keywords
     inner join {{ ref('int_post_sentiment') }} as posts using (board_id, post_id)
 ),
@@ -14,7 +20,7 @@ top_keywords as (
 ),
 
 counted as (
-    select keyword, posted_week as week_start, label, count(*) as posts
+    select keyword, posted_week as week_start, label, model_version, count(*) as posts
     from mentions
     semi join top_keywords using (keyword)
     group by all

@@ -1,5 +1,6 @@
--- one row per model version: how its predictions agree with trusted labels (human corrections,
--- else valid non-weak llm labels) on the posts where both exist
+-- one row per model version: how its predictions agree with trusted labels (human labels,
+-- else valid non-weak llm labels) on the posts where both exist. a comparison across versions by
+-- design; is_serving marks the one every other prediction mart shows
 with scored as (
     select
         predictions.model_version,
@@ -69,7 +70,9 @@ select
     round(totals.mean_confidence, 4) as mean_confidence,
     round(totals.mean_disagreement, 4) as mean_disagreement,
     coverage.first_predicted_at,
-    coverage.last_predicted_at
+    coverage.last_predicted_at,
+    coverage.model_version in (select model_version from {{ ref('int_serving_model') }})
+        as is_serving
 from coverage
 left join totals using (model_version)
 left join f1 using (model_version)

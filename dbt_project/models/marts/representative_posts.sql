@@ -1,4 +1,4 @@
--- one row per job per sentiment label per rank: the three posts the newest model is most
+-- one row per job per sentiment label per rank: the three posts the serving model is most
 -- confident about, with links, so an analyst can read why the community feels that way
 select
     job_group,

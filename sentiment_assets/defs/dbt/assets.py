@@ -27,6 +27,9 @@ GROUP = "marts"
 EXPORT_FILE = "marts.duckdb"
 # The lake table each dbt source reads -> the asset that writes it. crawl_errors is a side table
 # of the crawl (raw_posts writes it in the same step), so its lineage points there.
+# serving_models is written by whichever asset scores for the champion; its lineage points at
+# champion_predictions so that a run holding both builds the marts only after the post-gate
+# scoring, never between a promotion and its scores.
 SOURCE_ASSETS = {
     "raw_posts": "raw_posts",
     "crawl_errors": "raw_posts",
@@ -34,7 +37,16 @@ SOURCE_ASSETS = {
     "labeled_chunks": "labeled_chunks",
     "feedback": "feedback",
     "post_keywords": "post_keywords",
+    "refined_labels": "refined_labels",
+    "serving_models": "champion_predictions",
 }
+# dbt's models, post_keywords and marts_export, then what renders from the export (the monthly
+# reports). The jobs that change what the marts show (labeling, retraining, marts_job) run it
+# whole at their end, so the marts follow the champion inside the run that changes it, without
+# depending on the automation sensor being switched on.
+MARTS_SELECTION = (
+    dg.AssetSelection.groups(GROUP) | dg.AssetSelection.from_string('key:"marts_export"+')
+) & dg.AssetSelection.all()
 KEYWORD_BATCH = 2_000
 """Posts analysed and committed per batch: a failure keeps the batches already written."""
 

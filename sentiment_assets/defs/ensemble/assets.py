@@ -12,17 +12,14 @@ from sentiment_assets.defs.lakehouse.resources import (
 )
 from sentiment_assets.defs.training.assets import ensemble_model
 from sentiment_assets.defs.training.resources import ModelStoreResource
-from sentiment_assets.lib.models.base import ModelLoadError
-from sentiment_assets.lib.models.ensemble import Ensemble
-from sentiment_assets.lib.models.scoring import (
-    POSTS_TABLE,
-    PREDICTION_KEY,
-    PREDICTIONS_TABLE,
-    count_pending,
-    pending_posts,
-    prediction_rows,
+from sentiment_assets.lib.marts.serving import (
+    ServingChampion,
+    load_serving,
+    score_for_serving,
+    serving_model,
 )
-from sentiment_assets.lib.registry.champion import load_champion
+from sentiment_assets.lib.models.base import ModelLoadError
+from sentiment_assets.lib.models.scoring import POSTS_TABLE
 
 
 class EnsemblePredictionsConfig(dg.Config):
@@ -34,10 +31,10 @@ class EnsemblePredictionsConfig(dg.Config):
     )
 
 
-def serving_ensemble(model_store: ModelStoreResource) -> Ensemble:
+def serving_champion(model_store: ModelStoreResource) -> ServingChampion:
     """The registry's champion (newest save while nothing is registered); dg.Failure if none."""
     try:
-        return load_champion(model_store.root())
+        return load_serving(model_store.root())
     except ModelLoadError as exc:
         raise dg.Failure(str(exc)) from exc
 
@@ -46,36 +43,41 @@ def score_pending(
     context: dg.AssetExecutionContext,
     config: EnsemblePredictionsConfig,
     lakehouse: LakehouseResource,
-    ensemble: Ensemble,
+    champion: ServingChampion,
+    *,
+    reason: str,
 ) -> dict[str, Any]:
-    """Append rows for the posts `ensemble` has not scored; returns materialization metadata."""
-    scored = empty = 0
-    snapshot_id = None
+    """Append rows for the posts the champion has not scored; returns materialization metadata.
+
+    Once every post is scored, the champion becomes the marts' model (`lib/marts/serving.py`).
+    """
     with lakehouse.get().session() as lake:
         if not lake.table_exists(POSTS_TABLE):
             context.log.warning("lake table %s does not exist yet: nothing to score", POSTS_TABLE)
-        else:
-            while config.max_posts is None or scored < config.max_posts:
-                limit = config.batch_size
-                if config.max_posts is not None:
-                    limit = min(limit, config.max_posts - scored)
-                posts = pending_posts(lake, ensemble.version, limit)
-                if posts.empty:
-                    break
-                rows = prediction_rows(ensemble, posts)
-                result = lake.append(PREDICTIONS_TABLE, rows, key=PREDICTION_KEY)
-                snapshot_id = result.snapshot_id or snapshot_id
-                scored += len(rows)
-                empty += int((rows["status"] == "empty").sum())
-                context.log.info("scored %d posts (%d so far)", len(rows), scored)
-        remaining = count_pending(lake, ensemble.version) if lake.table_exists(POSTS_TABLE) else 0
+        try:
+            report = score_for_serving(
+                lake,
+                champion,
+                reason=reason,
+                batch_size=config.batch_size,
+                max_posts=config.max_posts,
+                log=context.log.info,
+            )
+        except ModelLoadError as exc:
+            raise dg.Failure(str(exc)) from exc
+        marts_model = serving_model(lake)
+    if report.recorded:
+        context.log.info("the marts now show %s", report.model_version)
     return {
-        "model_version": ensemble.version,
-        "posts_scored": scored,
-        "posts_empty": empty,
-        "posts_pending": remaining,
-        "snapshot_id": snapshot_id or 0,
-        "members": dg.MetadataValue.json({n: round(r.weight, 4) for n, r in ensemble.refs.items()}),
+        "model_version": champion.version,
+        "registry_version": champion.registry_version or 0,
+        "posts_scored": report.posts_scored,
+        "posts_empty": report.posts_empty,
+        "posts_pending": report.posts_pending,
+        "snapshot_id": report.snapshot_id or 0,
+        "marts_model_version": marts_model or "none yet",
+        "marts_model_changed": report.recorded,
+        "members": dg.MetadataValue.json(champion.weights()),
     }
 
 
@@ -97,8 +99,9 @@ def ensemble_predictions(
     model_store: ModelStoreResource,
 ) -> dg.MaterializeResult:
     """Score the posts the champion has not scored yet."""
-    ensemble = serving_ensemble(model_store)
-    return dg.MaterializeResult(metadata=score_pending(context, config, lakehouse, ensemble))
+    champion = serving_champion(model_store)
+    metadata = score_pending(context, config, lakehouse, champion, reason="new posts scored")
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
@@ -107,10 +110,12 @@ def ensemble_predictions(
     retry_policy=LAKEHOUSE_RETRY,
     deps=[dg.AssetKey("challenger_model")],
     kinds={"duckdb", "python"},
-    description="After retraining: rows appended to the ensemble_predictions lake table (same "
-    "grain and columns) for the posts the champion has not scored, so a promoted challenger "
-    "scores every post. A separate asset because refinement reads ensemble_predictions and "
-    "retraining reads refinement: one asset for both would be a cycle.",
+    description="After retraining (or a rollback): rows appended to the ensemble_predictions "
+    "lake table (same grain and columns) for the posts the champion has not scored, so a "
+    "promoted challenger scores every post; then the champion becomes the marts' model "
+    "(lake table serving_models, one row per change). A separate asset because refinement "
+    "reads ensemble_predictions and retraining reads refinement: one asset for both would be "
+    "a cycle.",
 )
 def champion_predictions(
     context: dg.AssetExecutionContext,
@@ -119,5 +124,6 @@ def champion_predictions(
     model_store: ModelStoreResource,
 ) -> dg.MaterializeResult:
     """Score the posts the champion (after the gate) has not scored yet."""
-    ensemble = serving_ensemble(model_store)
-    return dg.MaterializeResult(metadata=score_pending(context, config, lakehouse, ensemble))
+    champion = serving_champion(model_store)
+    metadata = score_pending(context, config, lakehouse, champion, reason="champion after the gate")
+    return dg.MaterializeResult(metadata=metadata)

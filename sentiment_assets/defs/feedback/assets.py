@@ -46,10 +46,11 @@ def feedback_frame(rows: list[FeedbackRow]) -> pd.DataFrame:
     pool=LAKEHOUSE_POOL,
     retry_policy=LAKEHOUSE_RETRY,
     kinds={"duckdb", "sqlite"},
-    description="One row per human correction (keyed by feedback_id): free text or post id, old "
-    "and new label, reviewer, comment, source (api/review-app), and the model version and "
-    "confidence behind the old label. Append-only; which training run consumed a correction is "
-    "tracked in the feedback store.",
+    description="One row per human label (keyed by feedback_id): a correction, an accept "
+    "(old_label = new_label: the reviewer confirmed the model) or an imported label; free text "
+    "or post id, old and new label, reviewer, comment, source (api/review-app/import), and the "
+    "model version and confidence behind the old label. Append-only; which training run "
+    "consumed a label is tracked in the feedback store.",
 )
 def feedback(
     context: dg.AssetExecutionContext,

@@ -1,8 +1,10 @@
-"""`feedback_sensor`: enough new corrections launch retraining with them mixed in.
+"""`feedback_sensor`: enough new human labels launch retraining with them mixed in.
 
-The launched `retraining_job` ingests the batch, refines, retrains and gates; the retraining
-asset marks the corrections it trained on as consumed, which is what makes them leave the
-sensor's count.
+A human label is a correction or an accept (`lib/feedback/store.py`); both count. The launched
+`retraining_job` ingests the batch, refines, retrains and gates, scores the posts with the
+champion and refreshes the marts; the retraining asset marks the labels it trained on as
+consumed. The sensor runs whenever the daemon runs (`dagster dev`, `make dev`): a reviewer's
+100th label needs nobody to switch anything on.
 """
 
 import json
@@ -17,11 +19,18 @@ def _cursor(raw: str | None) -> int:
     return int(json.loads(raw)["max_feedback_id"]) if raw else 0
 
 
-@dg.sensor(job=retraining_job, minimum_interval_seconds=60)
+@dg.sensor(
+    job=retraining_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts retraining_job when >= retrain_threshold (100) human labels (corrections "
+    "and accepts) are unconsumed since the last batch. Reads only the SQLite feedback store; the "
+    "run key names the batch's highest feedback id.",
+)
 def feedback_sensor(
     context: dg.SensorEvaluationContext, feedback_store: FeedbackStoreResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Launch `retraining_job` once per batch of `retrain_threshold` unconsumed corrections.
+    """Launch `retraining_job` once per batch of `retrain_threshold` unconsumed human labels.
 
     Reads only the SQLite feedback store (one indexed count), never the lake. The run key is
     the highest correction id in the batch, so a re-evaluated tick cannot launch the same batch
@@ -29,12 +38,12 @@ def feedback_sensor(
     """
     after = _cursor(context.cursor)
     if not feedback_store.file().exists():
-        return dg.SkipReason("no feedback store yet: nobody has sent a correction")
+        return dg.SkipReason("no feedback store yet: nobody has reviewed or corrected a post")
     count, max_id = feedback_store.get().unconsumed_summary(after_id=after)
     threshold = feedback_store.retrain_threshold
     if count < threshold:
         return dg.SkipReason(
-            f"{count} unconsumed corrections after id {after}; retraining needs {threshold}"
+            f"{count} unconsumed human labels after id {after}; retraining needs {threshold}"
         )
     return dg.SensorResult(
         run_requests=[

@@ -6,16 +6,19 @@ from typing import Self
 
 import dagster as dg
 
+from sentiment_assets.defs.dbt.assets import MARTS_SELECTION
 from sentiment_assets.defs.labeling.assets import CHUNK_THRESHOLD
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.labeling.chunks import boundary_key, pending_posts
 
-# Labeling and everything downstream of it (refinement, retraining once they exist), plus the
-# predictions for the same posts. A missing key in a string selection selects nothing, so this
-# job picks up ensemble_predictions the day it is defined.
-LABELING_SELECTION = dg.AssetSelection.assets(
-    "raw_chunks", "labeled_chunks"
-).downstream() | dg.AssetSelection.from_string('key:"ensemble_predictions"')
+# Labeling and everything downstream of it (refinement, retraining, the champion's scores),
+# plus the predictions for the same posts and the whole marts group. A missing key in a string
+# selection selects nothing, so this job picks up ensemble_predictions the day it is defined.
+LABELING_SELECTION = (
+    dg.AssetSelection.assets("raw_chunks", "labeled_chunks").downstream()
+    | dg.AssetSelection.from_string('key:"ensemble_predictions"')
+    | MARTS_SELECTION
+)
 
 labeling_job = dg.define_asset_job(
     "labeling_job",

@@ -183,6 +183,7 @@ def challenger_model(
             {n: s.manifest.version for n, s in result.members.items()}
         ),
         "member_train_seconds": dg.MetadataValue.json(result.member_seconds),
+        "gate_seconds": round(result.gate_seconds, 3),
         "weights": dg.MetadataValue.json(
             {n: round(r.weight, 4) for n, r in result.ensemble.refs.items()}
         ),

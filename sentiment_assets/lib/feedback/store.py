@@ -1,18 +1,21 @@
-"""The feedback store: human corrections, review decisions and their audit trail.
+"""The feedback store: human labels (corrections and accepts), review decisions, audit trail.
 
 It is a SQLite file of its own in WAL mode, apart from the lakehouse, so a reviewer's correction
 never waits for (or is lost to) a pipeline run holding the lake; the `feedback` asset copies new
-rows into the lake later. Every write carries a client-chosen idempotency key: a retried request
-returns the row the first attempt stored instead of storing it twice. Each write is one
-`BEGIN IMMEDIATE` transaction, so concurrent writers queue on SQLite's busy timeout rather than
-failing on a read-to-write lock upgrade.
+rows into the lake later. A reviewer who accepts the model's label gives a human label just as
+one who corrects it does: both are feedback rows (an accept has `old_label == new_label` and
+keeps the model version and confidence it confirmed), so both count toward retraining and reach
+refinement, training and the gate's evaluation set. Every write carries a client-chosen
+idempotency key: a retried request returns the row the first attempt stored instead of storing
+it twice. Each write is one `BEGIN IMMEDIATE` transaction, so concurrent writers queue on
+SQLite's busy timeout rather than failing on a read-to-write lock upgrade.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -21,9 +24,9 @@ from typing import Any, Literal
 
 from sentiment_assets.lib.models.base import LABELS
 
-Source = Literal["api", "review-app"]
+Source = Literal["api", "review-app", "import"]
 Decision = Literal["accept", "correct"]
-SOURCES: tuple[str, ...] = ("api", "review-app")
+SOURCES: tuple[str, ...] = ("api", "review-app", "import")
 MAX_KEY_CHARS = 200
 
 _SCHEMA = """
@@ -123,7 +126,7 @@ class FeedbackInput:
 
 @dataclass(frozen=True)
 class FeedbackRow:
-    """A stored correction."""
+    """A stored human label: a correction, an accept (`old_label == new_label`) or an import."""
 
     id: int
     idempotency_key: str
@@ -157,7 +160,7 @@ class ReviewRow:
 
 @dataclass(frozen=True)
 class ReviewResult:
-    """What `review` stored: the post's review state and, for a correction, its feedback row."""
+    """What `review` stored: the post's review state and the feedback row of its label."""
 
     review: ReviewRow
     feedback: FeedbackRow | None
@@ -168,6 +171,47 @@ _FEEDBACK_COLUMNS = ", ".join(f.name for f in fields(FeedbackRow))
 _REVIEW_COLUMNS = ", ".join(f.name for f in fields(ReviewRow))
 # The fields a replay must repeat exactly; anything else under the same key is a client bug.
 _IDENTITY = ("text", "board_id", "post_id", "new_label", "reviewer")
+
+
+_SCHEMA_VERSION = 1
+"""1: every accept is a feedback row (before, an accept was only a review and an audit row)."""
+
+
+def _accepts_to_labels(con: sqlite3.Connection) -> None:
+    """Give every accept recorded before accepts were labels its feedback row.
+
+    The audit row has all a label needs (post, reviewer, the label and the prediction it
+    confirmed) except where it came from, so the row says so in its comment.
+    """
+    accepts = con.execute(
+        "select id, at, who, board_id, post_id, old_label, model_version, confidence, "
+        "idempotency_key from audit where action = 'accept' and feedback_id is null order by id"
+    ).fetchall()
+    for a in accepts:
+        cursor = con.execute(
+            "insert into feedback (idempotency_key, text, board_id, post_id, old_label, "
+            "new_label, reviewer, comment, model_version, confidence, source, created_at) "
+            "values (?, null, ?, ?, ?, ?, ?, ?, ?, ?, 'api', ?)",
+            [
+                a["idempotency_key"],
+                a["board_id"],
+                a["post_id"],
+                a["old_label"],
+                a["old_label"],
+                a["who"],
+                "accept recorded before accepts became labels (source unknown)",
+                a["model_version"],
+                a["confidence"],
+                a["at"],
+            ],
+        )
+        feedback_id = int(cursor.lastrowid or 0)
+        con.execute("update audit set feedback_id = ? where id = ?", [feedback_id, a["id"]])
+        con.execute(
+            "update reviews set feedback_id = ? where board_id = ? and post_id = ? "
+            "and decision = 'accept' and reviewer = ? and feedback_id is null",
+            [feedback_id, a["board_id"], a["post_id"], a["who"]],
+        )
 
 
 def default_path(warehouse: Path) -> Path:
@@ -190,6 +234,18 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # executescript manages its own transaction; IMMEDIATE serialises racing creators.
         self._connect().executescript(f"begin immediate;{_SCHEMA}commit;")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older version up to `_SCHEMA_VERSION`, once per file."""
+        con = self._connect()
+        if int(con.execute("pragma user_version").fetchone()[0]) >= _SCHEMA_VERSION:
+            return
+        with self._write() as con:
+            # Checked again under the write lock: another process may have migrated meanwhile.
+            if int(con.execute("pragma user_version").fetchone()[0]) < 1:
+                _accepts_to_labels(con)
+            con.execute(f"pragma user_version = {_SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
@@ -248,9 +304,29 @@ class FeedbackStore:
         with self._write() as con:
             return self._add(con, item, action="feedback")
 
+    def add_many(self, items: Sequence[FeedbackInput]) -> list[tuple[FeedbackRow, bool]]:
+        """Store every item in one transaction, or none (`sentiment labels import`).
+
+        Each is idempotent as in `add`; the first invalid or conflicting item raises and
+        nothing is stored.
+        """
+        for item in items:
+            item.validate()
+        with self._write() as con:
+            return [self._add(con, item, action="feedback") for item in items]
+
     def _add(
         self, con: sqlite3.Connection, item: FeedbackInput, *, action: str
     ) -> tuple[FeedbackRow, bool]:
+        accepted = con.execute(
+            "select board_id, post_id from audit where idempotency_key = ? and action = 'accept'",
+            [item.idempotency_key],
+        ).fetchone()
+        if accepted is not None and action != "accept":
+            raise IdempotencyConflict(
+                f"idempotency_key {item.idempotency_key!r} was used to accept post "
+                f"{accepted['board_id']}/{accepted['post_id']}, not for a correction"
+            )
         existing = con.execute(
             f"select {_FEEDBACK_COLUMNS} from feedback where idempotency_key = ?",
             [item.idempotency_key],
@@ -264,15 +340,6 @@ class FeedbackStore:
                     f"with different {', '.join(changed)}"
                 )
             return row, False
-        accepted = con.execute(
-            "select board_id, post_id from audit where idempotency_key = ? and action = 'accept'",
-            [item.idempotency_key],
-        ).fetchone()
-        if accepted is not None:
-            raise IdempotencyConflict(
-                f"idempotency_key {item.idempotency_key!r} was used to accept post "
-                f"{accepted['board_id']}/{accepted['post_id']}, not for a correction"
-            )
         at = _now()
         cursor = con.execute(
             "insert into feedback (idempotency_key, text, board_id, post_id, old_label, "
@@ -329,7 +396,7 @@ class FeedbackStore:
         return FeedbackRow(**dict(row)) if row else None
 
     def count(self) -> int:
-        """How many corrections are stored."""
+        """How many human labels (corrections and accepts) are stored."""
         return int(self._connect().execute("select count(*) from feedback").fetchone()[0])
 
     def rows_after(
@@ -350,7 +417,9 @@ class FeedbackStore:
     # -- what the sensor and the training run need ---------------------------------------------
 
     def unconsumed_summary(self, after_id: int = 0) -> tuple[int, int]:
-        """(count, highest id) of corrections not yet used by training, with id > `after_id`.
+        """(count, highest id) of human labels not yet used by training, with id > `after_id`.
+
+        Corrections and accepts count alike: each is a person's label.
 
         Served from a partial index over unconsumed rows, so a sensor tick stays cheap.
         """
@@ -412,8 +481,10 @@ class FeedbackStore:
     ) -> ReviewResult:
         """Accept the model's `shown_label` for a post, or correct it; marks the post reviewed.
 
-        A correction also becomes a feedback row (old label = `shown_label`). Replays of the same
-        idempotency key return the first result.
+        Either decision is a human label and becomes a feedback row with old label =
+        `shown_label` and the `model_version` and `confidence` it was shown with: a correction
+        carries the new label, an accept the shown one (so the prediction it confirmed is on
+        record). Replays of the same idempotency key return the first result.
 
         Raises:
             FeedbackError: invalid decision, labels or reviewer.
@@ -451,23 +522,10 @@ class FeedbackStore:
             )
             feedback: FeedbackRow | None = None
             created = replay is None
-            if decision == "correct":
-                feedback, created = self._add(con, feedback_input, action="correct")
-            elif replay is None:
-                self._audit(
-                    con,
-                    at=_now(),
-                    who=reviewer.strip(),
-                    action="accept",
-                    feedback_id=None,
-                    board_id=board_id,
-                    post_id=post_id,
-                    old_label=shown_label,
-                    new_label=shown_label,
-                    model_version=model_version,
-                    confidence=confidence,
-                    idempotency_key=idempotency_key,
-                )
+            # A replay of a write with no feedback row is one the migration below has not seen
+            # (it runs once per file); it is answered as it was stored.
+            if replay is None or replay["feedback_id"] is not None:
+                feedback, created = self._add(con, feedback_input, action=decision)
             if created:
                 con.execute(
                     "insert into reviews (board_id, post_id, reviewed, decision, label, reviewer, "

@@ -2,7 +2,10 @@
 
 Sources, each optional (a missing table means "nothing of that kind yet"):
 - `labeled_chunks`: the newest `ok` attempt per post, an LLM label preferred over a weak one;
-  the text comes from `raw_chunks` (exactly what was labeled, `post_text(title, body)`);
+  the text comes from `raw_chunks` (exactly what was labeled, `post_text(title, body)`). A post
+  the labeler flagged `injection_suspected` (it reads like instructions to the LLM) gets no
+  machine label at all: its LLM answer stays in `labeled_chunks`, kept aside, and the post
+  waits for a person (it ranks first in the review queue);
 - `feedback`: the newest human correction per post (free-text corrections without a post id
   name no post here; training reads them from `feedback` directly);
 - `ensemble_predictions`: the champion's scored rows when it has any, else the newest model
@@ -13,7 +16,7 @@ Sources, each optional (a missing table means "nothing of that kind yet"):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,6 +50,10 @@ class RoundInputs:
     current: pd.DataFrame
     """current_labels(lake) before the round."""
     snapshot_id: int
+    suspected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=pd.Index(["board_id", "post_id"]))
+    )
+    """board_id, post_id of suspected prompt injections: only a person may label them."""
 
 
 def _columns(lake: LakeSession, table: str) -> set[str]:
@@ -57,18 +64,45 @@ def _columns(lake: LakeSession, table: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _suspects_sql(lake: LakeSession) -> str | None:
+    """SQL for (board_id, post_id) of flagged posts; None when the lake cannot flag any."""
+    if not lake.table_exists(LABELED_CHUNKS):
+        return None
+    if "injection_suspected" not in _columns(lake, LABELED_CHUNKS):
+        return None
+    # Any attempt's flag counts: the flag is about the post's text, not about one answer.
+    return f"select distinct board_id, post_id from lake.{LABELED_CHUNKS} where injection_suspected"
+
+
+def injection_suspects(lake: LakeSession) -> pd.DataFrame:
+    """board_id, post_id of every post the labeler flagged as a suspected prompt injection."""
+    sql = _suspects_sql(lake)
+    if sql is None:
+        return pd.DataFrame(columns=pd.Index(["board_id", "post_id"]))
+    return lake.query(sql + " order by board_id, post_id")
+
+
 def machine_labels(lake: LakeSession) -> pd.DataFrame:
-    """The label each chunked post has from labeling: newest ok attempt, LLM before weak."""
+    """The label each chunked post has from labeling: newest ok attempt, LLM before weak.
+
+    Suspected prompt injections are left out (see the module docstring).
+    """
     columns = ["board_id", "post_id", "label", "confidence", "is_weak", "labeler", "labeled_at"]
     if not (lake.table_exists(LABELED_CHUNKS) and lake.table_exists(RAW_CHUNKS)):
         return pd.DataFrame(columns=pd.Index([*columns, "text"]))
+    kept_aside = ""
+    if _suspects_sql(lake) is not None:
+        kept_aside = (
+            f"and not exists (select 1 from lake.{LABELED_CHUNKS} s where s.board_id = "
+            "l.board_id and s.post_id = l.post_id and s.injection_suspected)"
+        )
     return lake.query(
         f"""
         select l.board_id, l.post_id, l.label, l.confidence, coalesce(l.is_weak, false) as is_weak,
                l.provider || ':' || l.model as labeler, l.labeled_at, c.text
         from lake.{LABELED_CHUNKS} l
         join lake.{RAW_CHUNKS} c on c.board_id = l.board_id and c.post_id = l.post_id
-        where l.status = 'ok' and l.label in ({_LABEL_LIST})
+        where l.status = 'ok' and l.label in ({_LABEL_LIST}) {kept_aside}
         qualify row_number() over (
             partition by l.board_id, l.post_id
             order by coalesce(l.is_weak, false), l.labeled_at desc, l.attempt desc) = 1
@@ -167,6 +201,7 @@ def read_inputs(lake: LakeSession, *, champion_version: str | None = None) -> Ro
         posts=posts(lake),
         current=current_labels(lake),
         snapshot_id=snapshot_id,
+        suspected=injection_suspects(lake),
     )
 
 

@@ -148,6 +148,11 @@ def _universe(inputs: RoundInputs) -> pd.DataFrame:
     frame["text"] = texts[0].combine_first(texts[1]).combine_first(texts[2])
     # A post only a person labeled but that was never crawled has no text to train on.
     frame = frame.loc[frame["text"].notna()]
+    # A suspected prompt injection keeps whatever label versions it has, but only a person's
+    # label moves it on: no model rule may confirm or correct a label nobody can trust.
+    suspected = pd.MultiIndex.from_frame(inputs.suspected.loc[:, key].astype("int64"))
+    flagged = pd.MultiIndex.from_frame(frame.loc[:, key].astype("int64")).isin(suspected)
+    frame = frame.loc[~flagged | frame["human_label"].notna()]
     frame["cur_version"] = as_floats(frame["cur_version"]).fillna(0).astype("int64")
     return frame.sort_values(key).reset_index(drop=True)
 

@@ -1,7 +1,8 @@
 """The retraining set: the new refined labels, human corrections, and a base-corpus sample.
 
 - New data: the current label of every post in `refined_labels` (one row per post per label
-  version; the highest version is today's label, read with `lib/refine/tables.current_labels`).
+  version; the highest version is today's label, read with `lib/refine/tables.current_labels`),
+  except a suspected prompt injection's, unless a person gave it (`lib/refine/inputs.py`).
 - Human corrections not yet consumed by a training run, weighted `FEEDBACK_WEIGHT` times a
   machine label: a person looked at them, and they are few. Where a person corrected a post, the
   correction replaces that post's refined label. Corrections held out for the promotion gate
@@ -24,6 +25,7 @@ from sentiment_assets.lib.corpus.labels import class_weights, labels_from_names
 from sentiment_assets.lib.lakehouse.lake import LakeSession
 from sentiment_assets.lib.models.base import LabeledTexts
 from sentiment_assets.lib.models.ensemble import prepare_texts
+from sentiment_assets.lib.refine.inputs import injection_suspects
 from sentiment_assets.lib.refine.tables import current_labels
 from sentiment_assets.lib.registry.evalset import feedback_held_out
 
@@ -60,6 +62,11 @@ def read_current_labels(lake: LakeSession, *, snapshot_id: int | None = None) ->
     except (KeyError, duckdb.BinderException) as exc:
         # A table written by another schema version: say so rather than train on guesses.
         raise RetrainingDataError(f"lake table {REFINED_TABLE} lacks columns: {exc}") from exc
+    suspects = injection_suspects(lake)
+    if len(frame) and len(suspects):
+        flagged = pd.MultiIndex.from_frame(frame.loc[:, ["board_id", "post_id"]].astype("int64"))
+        flagged = flagged.isin(pd.MultiIndex.from_frame(suspects.astype("int64")))
+        frame = frame.loc[~flagged | (frame["source"] == "human").to_numpy()]
     if "feedback_id" in frame.columns and len(frame):
         has_feedback = frame["feedback_id"].notna().to_numpy()
         held = np.zeros(len(frame), dtype=bool)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,8 @@ class RetrainResult:
     saved: SavedVersion
     gate: GateResult
     member_seconds: dict[str, float] = field(default_factory=dict)
+    gate_seconds: float = 0.0
+    """Registering the version and running the gate (scoring, alias moves)."""
 
 
 def retrain(
@@ -117,6 +120,7 @@ def retrain(
         member_dirs={n: s.path for n, s in saved_members.items()},
         log=log,
     )
+    gate_started = time.perf_counter()
     gate = register_and_gate(
         ensemble,
         models_root=models_root,
@@ -127,6 +131,7 @@ def retrain(
         margin=margin,
         tags={"strategies": json.dumps(modes), **(tags or {})},
     )
+    gate_seconds = time.perf_counter() - gate_started
     log.info("registry v%d: %s", gate.registered.number, gate.reason)
     return RetrainResult(
         members=saved_members,
@@ -137,4 +142,5 @@ def retrain(
         member_seconds={
             n: float(s.manifest.metrics.get("train_seconds", 0.0)) for n, s in saved_members.items()
         },
+        gate_seconds=gate_seconds,
     )

@@ -361,7 +361,6 @@ def create_app(
                 preferred_version=preferred,
             )
         )
-        members = review_queue.members_of(frame)
         items = []
         for _, row in frame.iterrows():
             items.append(
@@ -382,8 +381,10 @@ def create_app(
                         "중립": float(row["p_neu"]),
                         "긍정": float(row["p_pos"]),
                     },
-                    member_labels=review_queue.member_labels(row, members),
+                    member_labels=review_queue.member_labels(row),
                     reviewed=bool(row["reviewed"]),
+                    injection_suspected=bool(row["injection_suspected"]),
+                    reason=str(row["reason"]),
                 )
             )
         return ReviewQueue(model_version=version, total=total, reviewed=done, items=items)

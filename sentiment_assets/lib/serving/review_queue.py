@@ -6,7 +6,15 @@ challenger, not the model people review against). The score adds three signals, 
 [0, 1]: uncertainty (1 - calibrated confidence), member disagreement, and a label-error score
 (1 - the ensemble's probability of the label the LLM gave the post, when `labeled_chunks` holds
 one) — the confident-learning idea that a label the model finds unlikely is worth a second look.
-Posts already reviewed (kept in the feedback store) are left out unless asked for.
+Posts the labeler flagged `injection_suspected` (they read like instructions to the LLM) come
+before everything else: their LLM label is kept aside (`lib/refine/inputs.py` never trains on
+it), so until a person labels them they have no usable label at all. Every ranked row says why
+it ranks where it does (`reason`). Posts already reviewed (kept in the feedback store) are left
+out unless asked for.
+
+Each member's probabilities come from the `member_probabilities` JSON column the scorer writes
+(`lib/models/scoring.py`: `{"lexicon": [p_neg, p_neu, p_pos], ...}`), parsed into the
+`member_probabilities` dict of each ranked row.
 
 The lake is read through its own short-lived connection: DuckLake's SQLite catalog lets this
 reader run beside the pipeline's writer without blocking it.
@@ -14,6 +22,7 @@ reader run beside the pipeline's writer without blocking it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +38,12 @@ POSTS = "raw_posts"
 LABELS_TABLE = "labeled_chunks"
 QUALITY = LABEL_QUALITY
 _PROB = {"부정": "p_neg", "중립": "p_neu", "긍정": "p_pos"}
+LABEL_ORDER = ("부정", "중립", "긍정")
+"""The order of each member's three probabilities in `member_probabilities`."""
+INJECTION_REASON = (
+    "suspected prompt injection: the post reads like instructions to the labeler, so its LLM "
+    "label{kept} is kept aside and nothing trains on it until a person labels it"
+)
 
 
 @dataclass(frozen=True)
@@ -121,13 +136,14 @@ def rank(
     if version is None:
         return None, pd.DataFrame(), 0, 0
     columns = _columns(lake, PREDICTIONS)
-    members = sorted(c.removesuffix("_p_neg") for c in columns if c.endswith("_p_neg"))
+    has_members = "member_probabilities" in columns
     has_posts = lake.table_exists(POSTS)
     if not has_posts and (where.job or where.since or where.until):
         return version, pd.DataFrame(), 0, 0
     post_columns = _columns(lake, POSTS) if has_posts else set()
     label_columns = _columns(lake, LABELS_TABLE) if lake.table_exists(LABELS_TABLE) else set()
     has_given = {"board_id", "post_id", "label"} <= label_columns
+    has_flag = has_given and "injection_suspected" in label_columns
     quality_columns = _columns(lake, QUALITY) if lake.table_exists(QUALITY) else set()
     has_quality = {"label_error_score", "needs_review", "round"} <= quality_columns
 
@@ -149,7 +165,6 @@ def rank(
         params.append(naive_utc(where.until))
 
     extra = [f"r.{c}" for c in ("title", "board_name", "job", "posted_at") if c in post_columns]
-    member_cols = [f"p.{m}_{p}" for m in members for p in ("p_neg", "p_neu", "p_pos")]
     select = ", ".join(
         [
             "p.board_id",
@@ -160,9 +175,10 @@ def rank(
             "p.p_neg",
             "p.p_neu",
             "p.p_pos",
-            *member_cols,
+            ("p.member_probabilities" if has_members else "null as member_probabilities"),
             *extra,
             ("g.given_label" if has_given else "null as given_label"),
+            ("g.injection_suspected" if has_flag else "false as injection_suspected"),
             ("q.refined_label_error" if has_quality else "null as refined_label_error"),
             ("q.needs_review" if has_quality else "null as needs_review"),
         ]
@@ -171,10 +187,16 @@ def rank(
     if has_posts:
         joins += f" left join lake.{POSTS} r on r.board_id = p.board_id and r.post_id = p.post_id"
     if has_given:
-        ok = " where status = 'ok'" if "status" in label_columns else ""
+        ok = "status = 'ok'" if "status" in label_columns else "true"
+        # A post is flagged when any attempt was: the flag is about its text, not one answer.
+        flag = (
+            ", coalesce(bool_or(injection_suspected), false) as injection_suspected"
+            if has_flag
+            else ""
+        )
         joins += (
-            f" left join (select board_id, post_id, any_value(label) as given_label "
-            f"from lake.{LABELS_TABLE}{ok} group by all) g "
+            f" left join (select board_id, post_id, any_value(label) filter (where {ok}) "
+            f"as given_label{flag} from lake.{LABELS_TABLE} group by all) g "
             "on g.board_id = p.board_id and g.post_id = p.post_id"
         )
     if has_quality:
@@ -201,6 +223,11 @@ def rank(
     total, done = len(frame), int(frame["reviewed"].sum()) if len(frame) else 0
     if frame.empty:
         return version, frame, 0, 0
+    frame["injection_suspected"] = frame["injection_suspected"].fillna(False).astype(bool)
+    # A suspected injection's LLM label is not evidence of anything: it is kept aside.
+    frame["kept_aside_label"] = frame["given_label"].where(frame["injection_suspected"])
+    frame["given_label"] = frame["given_label"].where(~frame["injection_suspected"])
+    frame["member_probabilities"] = [_parse_members(v) for v in frame["member_probabilities"]]
     given_p = pd.Series(float("nan"), index=frame.index)
     for label, column in _PROB.items():
         given_p = given_p.mask(frame["given_label"] == label, frame[column])
@@ -212,24 +239,58 @@ def rank(
     frame["label_error"] = refined_error.fillna(1.0 - given_p).fillna(0.0)
     frame["score"] = frame["uncertainty"] + frame["disagreement"].fillna(0.0) + frame["label_error"]
     # Posts refinement could not settle go first: they are where a person adds the most.
-    flagged = pd.Series(frame["needs_review"], index=frame.index).astype("float64").fillna(0.0)
-    frame["score"] += (flagged > 0).astype(float)
+    unsettled = pd.Series(frame["needs_review"], index=frame.index).astype("float64").fillna(0.0)
+    frame["needs_review"] = unsettled > 0
+    frame["score"] += frame["needs_review"].astype(float)
     if not include_reviewed:
         frame = frame.loc[~frame["reviewed"].astype(bool)]
-    frame = frame.sort_values(["score", "board_id", "post_id"], ascending=[False, True, True])
-    return version, frame.head(where.limit).reset_index(drop=True), total, done
+    frame = frame.sort_values(
+        ["injection_suspected", "score", "board_id", "post_id"],
+        ascending=[False, False, True, True],
+    )
+    ranked = frame.head(where.limit).reset_index(drop=True)
+    ranked["reason"] = pd.Series([_reason(row) for _, row in ranked.iterrows()], dtype="object")
+    return version, ranked, total, done
 
 
-def member_labels(row: pd.Series, members: list[str]) -> dict[str, str]:
-    """Each member's predicted label for a ranked row."""
-    out = {}
-    for m in members:
-        probs = {label: row.get(f"{m}_{col}") for label, col in _PROB.items()}
-        if all(isinstance(v, float) and v == v for v in probs.values()):
-            out[m] = max(probs, key=lambda k: probs[k])  # type: ignore[arg-type,return-value]
-    return out
+def _parse_members(raw: object) -> dict[str, list[float]]:
+    """`member_probabilities` as the scorer wrote it, without members that gave no answer."""
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return {}
+    parsed = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(parsed, dict):
+        raise ValueError(f"member_probabilities is not a JSON object: {raw!r}")
+    return {
+        str(name): [float(x) for x in probs]
+        for name, probs in parsed.items()
+        if probs is not None and len(probs) == len(LABEL_ORDER)
+    }
 
 
-def members_of(frame: pd.DataFrame) -> list[str]:
-    """Member names that have probability columns in a ranked frame."""
-    return sorted(c.removesuffix("_p_neg") for c in frame.columns if c.endswith("_p_neg"))
+def _reason(row: pd.Series) -> str:
+    """Why a ranked row ranks where it does, in words a reviewer reads."""
+    if bool(row["injection_suspected"]):
+        kept = row["kept_aside_label"]
+        return INJECTION_REASON.format(kept=f" ({kept})" if isinstance(kept, str) else "")
+    parts = [
+        f"uncertainty {row['uncertainty']:.2f}",
+        f"member disagreement {_number(row['disagreement']):.2f}",
+        f"label error {row['label_error']:.2f}",
+    ]
+    if bool(row["needs_review"]):
+        parts.insert(0, "refinement could not settle its label")
+    return "; ".join(parts)
+
+
+def _number(value: object) -> float:
+    number = float(value) if isinstance(value, int | float) else float("nan")
+    return 0.0 if number != number else number
+
+
+def member_labels(row: pd.Series) -> dict[str, str]:
+    """Each member's predicted label for a ranked row (members that answered)."""
+    members = row.get("member_probabilities") or {}
+    return {
+        name: LABEL_ORDER[max(range(len(LABEL_ORDER)), key=lambda i: probs[i])]
+        for name, probs in sorted(members.items())
+    }

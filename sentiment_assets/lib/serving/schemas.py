@@ -237,8 +237,16 @@ class QueueItem(BaseModel):
     label_error: float
     score: float = Field(description="uncertainty + disagreement + label_error, higher first")
     probabilities: dict[str, float]
-    member_labels: dict[str, str]
+    member_labels: dict[str, str] = Field(
+        description="each member's label, from the scorer's member_probabilities"
+    )
     reviewed: bool
+    injection_suspected: bool = Field(
+        default=False,
+        description="the post reads like instructions to the LLM labeler: ranked first, its LLM "
+        "label kept aside until a person labels it",
+    )
+    reason: str = Field(default="", description="why the post ranks where it does")
 
 
 class ReviewQueue(BaseModel):
