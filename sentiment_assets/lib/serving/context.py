@@ -1,0 +1,45 @@
+"""What every route of one API process shares: the store, the champion, the lake reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, status
+
+from sentiment_assets.lib.feedback.store import FeedbackStore
+from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.serving.champion import ChampionHolder
+from sentiment_assets.lib.serving.lake_reader import LakeReader, QueueCache
+from sentiment_assets.lib.serving.settings import ServingSettings
+
+
+@dataclass(frozen=True)
+class ServingContext:
+    """The long-lived parts of one API process, built once by `create_app`."""
+
+    settings: ServingSettings
+    store: FeedbackStore
+    champion: ChampionHolder
+    lakehouse: Lakehouse
+    reader: LakeReader
+    cache: QueueCache
+
+    def current_model(self) -> Any:
+        """The champion being served.
+
+        Raises:
+            HTTPException: 503 while no model is loaded, with the reason.
+        """
+        model = self.champion.current()
+        if model is None:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=f"no model is loaded: {self.champion.error or 'none trained yet'}",
+            )
+        return model
+
+    def serving_version(self) -> str | None:
+        """The champion's version, None while none is loaded."""
+        # current(), not .model: it notices a promotion, so the queue follows the new champion.
+        return getattr(self.champion.current(), "version", None)
