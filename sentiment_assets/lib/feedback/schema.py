@@ -50,6 +50,15 @@ create table if not exists audit (
 );
 create index if not exists audit_key on audit (idempotency_key, action);
 create index if not exists audit_post on audit (board_id, post_id);
+create table if not exists reviewer_tokens (
+    id integer primary key autoincrement,
+    reviewer text not null,
+    token_sha256 text not null unique,
+    created_at text not null,
+    revoked_at text
+);
+create unique index if not exists reviewer_tokens_active on reviewer_tokens (reviewer)
+    where revoked_at is null;
 """
 
 SCHEMA_VERSION = 1

@@ -12,8 +12,9 @@ SQLite's busy timeout rather than failing on a read-to-write lock upgrade.
 
 The store is one class put together from a module per responsibility: the connection
 (`connection.py`), the tables and migrations (`schema.py`), label writes (`label_writes.py`),
-reads and the sensor's counts (`label_reads.py`), review decisions (`reviews.py`) and the audit
-trail (`audit.py`). Everything callers use is importable from here.
+reads and the sensor's counts (`label_reads.py`), review decisions (`reviews.py`), the audit
+trail (`audit.py`) and the reviewers' API tokens (`reviewer_tokens.py`). Everything callers use
+is importable from here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sentiment_assets.lib.feedback.records import (
     ReviewRow,
     Source,
 )
+from sentiment_assets.lib.feedback.reviewer_tokens import ReviewerToken, ReviewerTokens
 from sentiment_assets.lib.feedback.reviews import Reviews
 
 __all__ = [
@@ -46,10 +48,11 @@ __all__ = [
     "IdempotencyConflict",
     "ReviewResult",
     "ReviewRow",
+    "ReviewerToken",
     "Source",
     "default_path",
 ]
 
 
-class FeedbackStore(Reviews, LabelReads, AuditTrail):
+class FeedbackStore(Reviews, LabelReads, AuditTrail, ReviewerTokens):
     """The feedback store in one SQLite file; safe to share between threads and processes."""
