@@ -16,6 +16,7 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI
 
+from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import (
     LABELS,
@@ -29,7 +30,9 @@ from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY, prediction_rows
 from sentiment_assets.lib.serving.settings import ServingSettings
 
-TOKEN = "test-token-123"
+TOKEN = "msr_test-token-0123456789"
+"""The API token of REVIEWER, registered by `serving_settings`."""
+REVIEWER = "tester"
 NONE_REVIEWED = pd.DataFrame(
     {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
 )
@@ -37,15 +40,31 @@ NONE_REVIEWED = pd.DataFrame(
 
 
 def serving_settings(root: Path, **knobs: Any) -> ServingSettings:
-    """Settings with the test token and root/warehouse, root/models and the store in the lake."""
+    """Settings for root/warehouse, root/models and the store in the lake; TOKEN is REVIEWER's."""
     warehouse = root / "warehouse"
-    return ServingSettings(
-        api_token=TOKEN,
+    settings = ServingSettings(
         warehouse=warehouse,
         models=root / "models",
         feedback_db=warehouse / "feedback.sqlite",
         **knobs,
     )
+    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
+    return settings
+
+
+def add_reviewer(feedback_db: Path, name: str, *, token: str | None = None) -> str:
+    """Register reviewer `name` in the store (TOKEN-like `token`, else a new one); its token."""
+    store = FeedbackStore(feedback_db)
+    if token is not None and any(
+        t.reviewer == name for t in store.reviewer_tokens()
+    ):  # the same settings built twice over one store
+        return token
+    return store.create_reviewer(name, token=token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for `token`."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 _TRAIN = [

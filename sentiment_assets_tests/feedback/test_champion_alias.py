@@ -17,7 +17,7 @@ from sentiment_assets.lib.registry import ModelRegistry
 from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets.review_app import app as app_module
-from sentiment_assets_tests.feedback.helpers import TOKEN, serve, train_ensemble
+from sentiment_assets_tests.feedback.helpers import serve, train_ensemble
 
 APP = Path(app_module.__file__ or "")
 
@@ -47,7 +47,6 @@ def test_the_champion_alias_decides_what_serves_and_its_moves_are_hot_swapped(
     ]
 
     settings = ServingSettings(
-        api_token=TOKEN,
         warehouse=warehouse,
         models=models,
         feedback_db=warehouse / "feedback.sqlite",

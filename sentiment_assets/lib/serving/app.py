@@ -1,9 +1,13 @@
 """The serving API: predictions, corrections, the review queue and review decisions.
 
 Writes go to the feedback store (SQLite, WAL), never to the lakehouse, so they do not wait for a
-pipeline run. Write endpoints need `Authorization: Bearer <SENTIMENT_API_TOKEN>`: 401 without
-it, 403 with a wrong one. Bodies over the configured size get 413 whether declared by
-Content-Length or streamed; invalid JSON, unknown labels and empty or overlong text get 422.
+pipeline run. Write endpoints need `Authorization: Bearer <reviewer token>` (tokens come from
+`sentiment reviewers create NAME`): 401 without one, 403 with an unknown, revoked or the old
+shared token. The reviewer written into the store and the audit trail is the token's owner; the
+label being corrected, its model version and confidence come from the champion or the lake,
+never from the request. Bodies over the configured size get 413 whether declared by
+Content-Length or streamed; malformed JSON, unknown labels, empty, invisible, overlong or
+unscreened text (control characters, bidirectional overrides, unpaired surrogates) get 422.
 """
 
 from __future__ import annotations
@@ -12,14 +16,21 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets.lib.serving import feedback_routes, model_routes, review_routes
-from sentiment_assets.lib.serving.auth import token_check
+from sentiment_assets.lib.serving import (
+    feedback_routes,
+    model_routes,
+    review_routes,
+    reviewer_routes,
+)
+from sentiment_assets.lib.serving.auth import reviewer_check
 from sentiment_assets.lib.serving.body_limit import BodyLimitMiddleware
 from sentiment_assets.lib.serving.champion import ChampionHolder
 from sentiment_assets.lib.serving.context import ServingContext
+from sentiment_assets.lib.serving.errors import validation_error
 from sentiment_assets.lib.serving.lake_reader import LakeReader, QueueCache
 from sentiment_assets.lib.serving.predictions import predictions
 from sentiment_assets.lib.serving.settings import ServingSettings
@@ -49,15 +60,10 @@ def create_app(
     """Build the API for `settings`; the champion is loaded here, once.
 
     Args:
-        settings: token, folders and limits.
+        settings: folders and limits.
         load_model: loads the newest model from the models folder, raising ModelLoadError when
             there is none (the registry's champion, `load_champion`, by default).
-
-    Raises:
-        ValueError: no API token is configured.
     """
-    if not settings.api_token:
-        raise ValueError("the serving API needs an api_token for its write endpoints")
     lakehouse = Lakehouse(settings.warehouse)
     ctx = ServingContext(
         settings=settings,
@@ -72,7 +78,7 @@ def create_app(
         reader=LakeReader(lakehouse),
         cache=QueueCache(settings.review_cache_s),
     )
-    require_token = token_check(settings.api_token)
+    require_reviewer = reviewer_check(ctx.store, settings.shared_token)
 
     app = FastAPI(
         title="maple-sentiment API",
@@ -81,9 +87,11 @@ def create_app(
         description=__doc__ or "",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.champion = ctx.champion
     app.state.store = ctx.store
     app.include_router(model_routes.router(ctx))
-    app.include_router(feedback_routes.router(ctx, require_token))
-    app.include_router(review_routes.router(ctx, require_token))
+    app.include_router(feedback_routes.router(ctx, require_reviewer))
+    app.include_router(review_routes.router(ctx, require_reviewer))
+    app.include_router(reviewer_routes.router(ctx, require_reviewer))
     return app

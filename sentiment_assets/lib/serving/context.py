@@ -9,6 +9,7 @@ from fastapi import HTTPException, status
 
 from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.lib.serving import review_queue
 from sentiment_assets.lib.serving.champion import ChampionHolder
 from sentiment_assets.lib.serving.lake_reader import LakeReader, QueueCache
 from sentiment_assets.lib.serving.settings import ServingSettings
@@ -43,3 +44,14 @@ class ServingContext:
         """The champion's version, None while none is loaded."""
         # current(), not .model: it notices a promotion, so the queue follows the new champion.
         return getattr(self.champion.current(), "version", None)
+
+    def shown_prediction(self, board_id: int, post_id: int) -> review_queue.PostPrediction | None:
+        """The prediction a reviewer sees for a post (the champion's, else the newest)."""
+        if not self.lakehouse.exists():
+            return None
+        preferred = self.serving_version()
+        return self.reader.run(
+            lambda lake: review_queue.shown_prediction(
+                lake, board_id, post_id, preferred_version=preferred
+            )
+        )

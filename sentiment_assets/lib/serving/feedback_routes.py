@@ -1,9 +1,10 @@
 """Routes that store corrections: `POST /feedback`."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must evaluate the `Depends(require_reviewer)`
+# annotations, and `require_reviewer` is a local of `router`, invisible to a deferred lookup.
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
@@ -13,7 +14,7 @@ from sentiment_assets.lib.feedback.store import (
     FeedbackRow,
     IdempotencyConflict,
 )
-from sentiment_assets.lib.serving.auth import WRITE_ERRORS
+from sentiment_assets.lib.serving.auth import WRITE_ERRORS, Reviewer
 from sentiment_assets.lib.serving.context import ServingContext
 from sentiment_assets.lib.serving.predictions import predictions
 from sentiment_assets.lib.serving.schemas import ErrorBody, FeedbackOut, FeedbackRequest
@@ -38,16 +39,28 @@ def feedback_out(row: FeedbackRow, created: bool) -> FeedbackOut:
     )
 
 
-def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
-    """`POST /feedback`, behind `require_token`."""
+def router(ctx: ServingContext, require_reviewer: Callable[..., Reviewer]) -> APIRouter:
+    """`POST /feedback`, for reviewers with a token."""
     api = APIRouter()
+
+    def corrected(body: FeedbackRequest) -> tuple[str | None, str | None, float | None]:
+        """(old label, model version, confidence) of the prediction `body` corrects."""
+        if body.board_id is not None and body.post_id is not None:
+            shown = ctx.shown_prediction(body.board_id, body.post_id)
+            if shown is not None:
+                return shown.label, shown.model_version, shown.confidence
+        if body.text is not None:
+            model = ctx.champion.current()
+            if model is not None:
+                guess = predictions(model, [body.text])[0]
+                return guess.label, str(getattr(model, "version", "")), guess.confidence
+        return None, None, None
 
     @api.post(
         "/feedback",
         response_model=FeedbackOut,
         status_code=status.HTTP_201_CREATED,
         tags=["people"],
-        dependencies=[Depends(require_token)],
         responses={
             200: {"model": FeedbackOut, "description": "Replay of an earlier key."},
             409: {"model": ErrorBody, "description": "Key reused for another correction."},
@@ -57,18 +70,17 @@ def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
     def feedback(
         body: FeedbackRequest,
         response: Response,
+        reviewer: Annotated[Reviewer, Depends(require_reviewer)],
     ) -> FeedbackOut:
-        """Store a correction once per idempotency key (201; a replay answers 200)."""
-        old_label, version, confidence = body.old_label, body.model_version, body.confidence
-        if old_label is None and body.text is not None:
-            model = ctx.champion.current()
-            if model is not None:
-                guess = predictions(model, [body.text])[0]
-                old_label = guess.label
-                version, confidence = str(getattr(model, "version", "")), guess.confidence
+        """Store a correction once per idempotency key (201; a replay answers 200).
+
+        The reviewer is the token's owner; the old label, model version and confidence are
+        the post's stored prediction, else the champion's prediction for the text.
+        """
+        old_label, version, confidence = corrected(body)
         item = FeedbackInput(
             new_label=body.new_label,
-            reviewer=body.reviewer,
+            reviewer=reviewer.name,
             idempotency_key=body.idempotency_key,
             text=body.text,
             board_id=body.board_id,
@@ -77,7 +89,7 @@ def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
             comment=body.comment,
             model_version=version,
             confidence=confidence,
-            source="api",
+            source=body.source,
         )
         try:
             row, created = ctx.store.add(item)

@@ -41,7 +41,7 @@ def router(ctx: ServingContext) -> APIRouter:
         model = ctx.current_model()
         return PredictResponse(
             model_version=str(getattr(model, "version", "")),
-            predictions=predictions(model, body.all_texts()),
+            predictions=predictions(model, body.all_texts(), explain=body.explain),
         )
 
     return api

@@ -1,6 +1,7 @@
 """Routes of the review queue: `GET /review-queue` and `POST /review`."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI must evaluate the `Depends(require_reviewer)`
+# annotations, and `require_reviewer` is a local of `router`, invisible to a deferred lookup.
 
 from collections.abc import Callable
 from datetime import datetime
@@ -11,9 +12,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from sentiment_assets.lib.feedback.store import FeedbackError, IdempotencyConflict
 from sentiment_assets.lib.serving import review_queue
-from sentiment_assets.lib.serving.auth import WRITE_ERRORS
+from sentiment_assets.lib.serving.auth import WRITE_ERRORS, Reviewer
 from sentiment_assets.lib.serving.context import ServingContext
 from sentiment_assets.lib.serving.schemas import (
+    MAX_ID,
     ErrorBody,
     Label,
     QueueItem,
@@ -33,6 +35,7 @@ def _item(row: pd.Series) -> QueueItem:
         board_id=int(row["board_id"]),
         post_id=int(row["post_id"]),
         title=_present(row.get("title")),
+        body=_present(row.get("body")),
         board_name=_present(row.get("board_name")),
         job=_present(row.get("job")),
         posted_at=_present(row.get("posted_at")),
@@ -53,8 +56,8 @@ def _item(row: pd.Series) -> QueueItem:
     )
 
 
-def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
-    """`GET /review-queue`, and `POST /review` behind `require_token`."""
+def router(ctx: ServingContext, require_reviewer: Callable[..., Reviewer]) -> APIRouter:
+    """`GET /review-queue`, and `POST /review` for reviewers with a token."""
     api = APIRouter()
 
     def read_queue(
@@ -79,7 +82,9 @@ def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
 
     @api.get("/review-queue", response_model=ReviewQueue, tags=["people"])
     def get_review_queue(
-        board_id: Annotated[int | None, Query(ge=0, description="Only this board.")] = None,
+        board_id: Annotated[
+            int | None, Query(ge=0, le=MAX_ID, description="Only this board.")
+        ] = None,
         job: Annotated[str | None, Query(max_length=50, description="Only this job.")] = None,
         since: Annotated[
             datetime | None, Query(description="Posted at or after (no zone: UTC).")
@@ -100,23 +105,21 @@ def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
         "/review",
         response_model=ReviewOut,
         tags=["people"],
-        dependencies=[Depends(require_token)],
         responses={
             404: {"model": ErrorBody, "description": "The post has no prediction to review."},
             409: {"model": ErrorBody, "description": "Key reused for another correction."},
             **WRITE_ERRORS,
         },
     )
-    def review(body: ReviewRequest) -> ReviewOut:
-        """Accept the model's label for a queued post or correct it; marks it reviewed."""
-        shown = None
-        if ctx.lakehouse.exists():
-            preferred = ctx.serving_version()
-            shown = ctx.reader.run(
-                lambda lake: review_queue.shown_prediction(
-                    lake, body.board_id, body.post_id, preferred_version=preferred
-                )
-            )
+    def review(
+        body: ReviewRequest, reviewer: Annotated[Reviewer, Depends(require_reviewer)]
+    ) -> ReviewOut:
+        """Accept the model's label for a queued post or correct it; marks it reviewed.
+
+        The reviewer is the token's owner; the label decided on, with its model version and
+        confidence, is the post's stored prediction (the champion's, else the newest).
+        """
+        shown = ctx.shown_prediction(body.board_id, body.post_id)
         if shown is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND,
@@ -127,13 +130,14 @@ def router(ctx: ServingContext, require_token: Callable[..., Any]) -> APIRouter:
                 board_id=body.board_id,
                 post_id=body.post_id,
                 decision=body.decision,
-                reviewer=body.reviewer,
+                reviewer=reviewer.name,
                 shown_label=shown.label,
                 corrected_label=body.corrected_label,
                 model_version=shown.model_version,
                 confidence=shown.confidence,
                 comment=body.comment,
                 idempotency_key=body.idempotency_key,
+                source=body.source,
             )
         except IdempotencyConflict as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc

@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 
+from sentiment_assets.lib.text.untrusted import BLANK_LETTERS, ZERO_WIDTH
+
 MAX_CHARS = 512
 """Longest text handed to a tokenizer. Title + body are joined and the head is kept: on Inven the
 title and first lines carry the opinion, and the tail is often quotes, signatures or images."""
@@ -18,11 +20,14 @@ title and first lines carry the opinion, and the tail is often quotes, signature
 _REPEAT = re.compile(r"(.)\1{2,}")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://\S+")
+# Invisible characters split a word for the tokenizers without changing what a reader sees
+# ("좋\u200b다" reads as 좋다), so they go; blank letters stand where a space would.
+_INVISIBLE = str.maketrans(dict.fromkeys(ZERO_WIDTH, "") | dict.fromkeys(BLANK_LETTERS, " "))
 
 
 def normalize(text: str) -> str:
-    """NFC-normalise, drop URLs, cap repeated characters at two, collapse whitespace."""
-    text = unicodedata.normalize("NFC", text or "")
+    """NFC-normalise, drop invisible characters and URLs, cap repeats at two, collapse spaces."""
+    text = unicodedata.normalize("NFC", (text or "").translate(_INVISIBLE))
     text = _URL.sub(" ", text)
     text = _REPEAT.sub(r"\1\1", text)
     return _SPACES.sub(" ", text).strip()
