@@ -163,8 +163,17 @@ def score_posts(lake: Lakehouse, version: str, posts: list[tuple[int, int, str]]
     return frame
 
 
-def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
-    """Write `raw_posts` rows (board_id, post_id, job, posted_at ISO date)."""
+def write_posts(
+    lake: Lakehouse,
+    rows: list[tuple[int, int, str, str]],
+    *,
+    texts: dict[tuple[int, int], tuple[str, str]] | None = None,
+) -> None:
+    """Write `raw_posts` rows (board_id, post_id, job, posted_at ISO date).
+
+    `texts` gives some posts their (title, body); the others get "글 <post_id>" and "본문".
+    """
+    texts = texts or {}
     frame = pd.DataFrame(
         [
             {
@@ -174,8 +183,8 @@ def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
                 "job_group": "전사",
                 "category": job,
                 "job": job,
-                "title": f"글 {p}",
-                "body": "본문",
+                "title": texts.get((b, p), (f"글 {p}", ""))[0],
+                "body": texts.get((b, p), ("", "본문"))[1],
                 "posted_at": pd.Timestamp(day),
                 "url": f"https://example.invalid/{b}/{p}",
             }
