@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -233,3 +234,27 @@ def test_a_10000_character_text_is_scored_and_stored_whole(
     refused = http.post("/feedback", json=_feedback("longer", text=too_long), headers=AUTH)
     assert refused.status_code == 422
     assert f"at most {MAX_TEXT_CHARS} characters" in refused.json()["detail"][0]["msg"]
+
+
+def test_a_lake_that_cannot_be_read_answers_503_and_the_retry_stores_once(tmp_path: Path) -> None:
+    settings = serving_settings(tmp_path, model_check_interval_s=60.0)
+    version = train_ensemble(settings.models)
+    settings.warehouse.mkdir(parents=True, exist_ok=True)
+    catalog = settings.warehouse / "catalog.sqlite"
+    catalog.write_bytes(b"not a catalog " * 100)  # a damaged catalog file
+    store = FeedbackStore(settings.feedback_db)
+    post = {"board_id": 1, "post_id": 1, "new_label": "중립", "idempotency_key": "lake-down"}
+    review = _review("lake-down-review")
+    with serve(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as http:
+        for path, body in (("/feedback", post), ("/review", review)):
+            refused = http.post(path, json=body, headers=AUTH)
+            assert refused.status_code == 503, refused.text
+            assert "retry with the same idempotency_key" in refused.json()["detail"]
+        assert _state(store) == ([], {}, [])
+        catalog.unlink()
+        write_predictions(Lakehouse(settings.warehouse), version, [(1, 1, "긍정", 0.9)])
+        stored = http.post("/feedback", json=post, headers=AUTH)
+        assert stored.status_code == 201, stored.text
+        assert (stored.json()["old_label"], stored.json()["model_version"]) == ("긍정", version)
+        assert http.post("/feedback", json=post, headers=AUTH).status_code == 200
+    assert store.count() == 1

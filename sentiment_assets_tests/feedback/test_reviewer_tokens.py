@@ -215,16 +215,23 @@ def test_a_token_revoked_while_the_api_runs_is_refused_from_the_next_request(
 
 
 def test_the_shared_token_is_refused_until_an_operator_adopts_it_for_a_reviewer(
-    api: Api, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A server of its own: once adopted, the shared value is a reviewer's token for good.
+    settings = replace(serving_settings(tmp_path), shared_token=SHARED)
     body = {"text": "직업 밸런스 좋다", "new_label": "긍정", "idempotency_key": "shared-1"}
-    refused = http.post("/feedback", json=body, headers=bearer(SHARED))
-    assert refused.status_code == 403 and TOKEN_ENV in refused.json()["detail"]
-    monkeypatch.setenv(TOKEN_ENV, SHARED)
-    assert api.cli("create", "team-bot", "--adopt-shared-token") == 0
-    adopted = http.post("/feedback", json=body, headers=bearer(SHARED))
-    assert adopted.status_code == 201, adopted.text
-    assert adopted.json()["reviewer"] == "team-bot"
+    with serve(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        refused = http.post("/feedback", json=body, headers=bearer(SHARED))
+        assert refused.status_code == 403 and TOKEN_ENV in refused.json()["detail"]
+        assert FeedbackStore(settings.feedback_db).count() == 0
+        monkeypatch.setenv(TOKEN_ENV, SHARED)
+        store = str(settings.feedback_db)
+        assert (
+            main(["reviewers", "create", "team-bot", "--adopt-shared-token", "--store", store]) == 0
+        )
+        adopted = http.post("/feedback", json=body, headers=bearer(SHARED))
+        assert adopted.status_code == 201, adopted.text
+        assert adopted.json()["reviewer"] == "team-bot"
 
 
 def test_the_store_keeps_only_a_digest_of_each_token(tmp_path: Path) -> None:
