@@ -11,8 +11,6 @@ import hashlib
 import re
 import unicodedata
 
-from sentiment_assets.lib.text.untrusted import BLANK_LETTERS, ZERO_WIDTH
-
 MAX_CHARS = 512
 """Longest text handed to a tokenizer. Title + body are joined and the head is kept: on Inven the
 title and first lines carry the opinion, and the tail is often quotes, signatures or images."""
@@ -20,14 +18,18 @@ title and first lines carry the opinion, and the tail is often quotes, signature
 _REPEAT = re.compile(r"(.)\1{2,}")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://\S+")
-# Invisible characters split a word for the tokenizers without changing what a reader sees
-# ("좋\u200b다" reads as 좋다), so they go; blank letters stand where a space would.
-_INVISIBLE = str.maketrans(dict.fromkeys(ZERO_WIDTH, "") | dict.fromkeys(BLANK_LETTERS, " "))
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+"""Control and format characters that show nothing: terminal escapes, zero-width spaces and
+joiners, bidi overrides, the BOM. Hidden inside a word they split it for the tokenizer (너\u200b프
+is not 너프, the trick spam filters are dodged with), so they go before anything else."""
 
 
 def normalize(text: str) -> str:
     """NFC-normalise, drop invisible characters and URLs, cap repeats at two, collapse spaces."""
-    text = unicodedata.normalize("NFC", (text or "").translate(_INVISIBLE))
+    text = unicodedata.normalize("NFC", INVISIBLE.sub("", text or ""))
     text = _URL.sub(" ", text)
     text = _REPEAT.sub(r"\1\1", text)
     return _SPACES.sub(" ", text).strip()

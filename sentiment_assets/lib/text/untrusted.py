@@ -10,7 +10,7 @@ Invisible characters are allowed inside visible text (Korean posts carry zero-wi
 pasted from the web, and emoji sequences need the zero-width joiner), but a text made of
 nothing else is blank: zero-width spaces and joiners, the word joiner, the byte-order mark,
 the soft hyphen, and the Hangul fillers a MapleStory player knows as the "blank nickname"
-character (ㅤ). `normalize` drops them before a model reads the text.
+character (ㅤ). `normalize` drops the zero-width ones before a model reads the text.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ BIDI_CONTROLS = frozenset(
     "\u2066\u2067\u2068\u2069"  # isolates
 )
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\u180e")
-"""Format characters that take no room: removed before a model reads the text."""
+"""Format characters that take no room."""
 BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
-"""Letters that render as empty space (Hangul fillers, the blank braille pattern): read as a
-space before a model reads the text."""
+"""Letters that render as empty space (Hangul fillers, the blank braille pattern)."""
 
 
 def refusal(text: str) -> str | None:
