@@ -7,26 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_assets.lib.serving.app import create_app
-from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets.review_app.client import API_URL_ENV
-from sentiment_assets_tests.feedback.helpers import REVIEWER, TOKEN, add_reviewer, serve
+from sentiment_assets_tests.feedback.helpers import serve_review_api
 
 
 @pytest.fixture
 def review_api(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """`sentiment serve` for the warehouse and models of `warehouse`; the app is pointed at it.
+    """`serve_review_api` for `warehouse`, with the review app pointed at it; its URL.
 
-    TOKEN is REVIEWER's; the API follows the champion and the queue without caching.
+    Train the model first (list its fixture before this one): the API loads it at start.
     """
-    settings = ServingSettings(
-        warehouse=warehouse,
-        models=warehouse.parent / "models",  # SENTIMENT_MODELS of the `warehouse` fixture
-        feedback_db=warehouse / "feedback.sqlite",
-        model_check_interval_s=0.0,
-        review_cache_s=0.0,
-    )
-    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
-    with serve(create_app(settings)) as url:
+    with serve_review_api(warehouse) as url:
         monkeypatch.setenv(API_URL_ENV, url)
         yield url

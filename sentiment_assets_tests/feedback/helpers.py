@@ -28,6 +28,7 @@ from sentiment_assets.lib.models.base import (
 from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY, prediction_rows
+from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.settings import ServingSettings
 
 TOKEN = "msr_test-token-0123456789"
@@ -192,6 +193,25 @@ def write_posts(
         ]
     )
     lake.append("raw_posts", frame, key=("board_id", "post_id"))
+
+
+@contextmanager
+def serve_review_api(warehouse: Path) -> Iterator[str]:
+    """`sentiment serve` over `warehouse` and the models folder beside it; yields its URL.
+
+    What the review app talks to in tests: TOKEN is REVIEWER's, and the API follows the
+    champion and the queue without caching.
+    """
+    settings = ServingSettings(
+        warehouse=warehouse,
+        models=warehouse.parent / "models",  # SENTIMENT_MODELS of the `warehouse` fixture
+        feedback_db=warehouse / "feedback.sqlite",
+        model_check_interval_s=0.0,
+        review_cache_s=0.0,
+    )
+    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
+    with serve(create_app(settings)) as url:
+        yield url
 
 
 @contextmanager

@@ -25,8 +25,11 @@ import pytest
 
 from sentiment_assets.lib.feedback.store import default_path
 from sentiment_assets.lib.lakehouse import Lakehouse
+from sentiment_assets.review_app.client import API_URL_ENV
 from sentiment_assets_tests.feedback.helpers import (
+    REVIEWER,
     TOKEN,
+    serve_review_api,
     train_ensemble,
     write_posts,
     write_predictions,
@@ -74,26 +77,29 @@ def artifacts(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def version(tmp_path: Path, warehouse: Path) -> str:
-    """A tiny trained champion, and a queued post whose title and body are hostile."""
+def review_app(warehouse: Path, tmp_path: Path) -> Iterator[str]:
+    """`sentiment review-app` on a free 127.0.0.1 port, a client of a real API; its URL.
+
+    Self-contained (other test folders import it): a tiny trained champion, a queued post whose
+    title and body are hostile, `sentiment serve` on which TOKEN is REVIEWER's, then the app.
+    """
     version = train_ensemble(tmp_path / "models")  # SENTIMENT_MODELS of the `warehouse` fixture
     lake = Lakehouse(warehouse)
     write_predictions(lake, version, [(1, 1, "부정", 0.4)])
     write_posts(
         lake, [(1, 1, "히어로", "2025-01-01")], texts={(1, 1): (HOSTILE_TITLE, HOSTILE_BODY)}
     )
-    return version
+    with serve_review_api(warehouse) as api_url:
+        yield from _streamlit(api_url, tmp_path)
 
 
-@pytest.fixture
-def review_app(version: str, review_api: str, tmp_path: Path) -> Iterator[str]:
-    """`sentiment review-app` on a free 127.0.0.1 port, a client of `review_api`; its URL."""
+def _streamlit(api_url: str, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "review_app.log").open("w")
     # Its own session: the CLI starts Streamlit as a child, and both must stop with the test.
     process = subprocess.Popen(
         [sys.executable, "-m", "sentiment_assets.cli.main", "review-app", "--port", str(port)],
-        env=os.environ.copy(),
+        env=os.environ | {API_URL_ENV: api_url},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -147,7 +153,7 @@ def test_a_correction_made_in_chromium_lands_in_the_feedback_store(
             token = page.get_by_label("your reviewer token")
             token.fill(TOKEN)
             token.press("Enter")  # a text input reaches the script on Enter or blur
-            expect(page.get_by_text("signed in as tester")).to_be_visible()
+            expect(page.get_by_text(f"signed in as {REVIEWER}")).to_be_visible()
             text = page.get_by_label("text", exact=True)
             text.fill(TEXT)
             text.press("Control+Enter")  # a text area reaches the script on Ctrl+Enter
@@ -182,7 +188,7 @@ def test_a_correction_made_in_chromium_lands_in_the_feedback_store(
         audit = con.execute("select who, action, old_label, new_label from audit").fetchall()
     assert len(rows) == 1
     text_, old, new, who, source, version = rows[0]
-    assert (text_, old, new, who, source) == (TEXT, "긍정", "중립", "tester", "review-app")
+    assert (text_, old, new, who, source) == (TEXT, "긍정", "중립", REVIEWER, "review-app")
     assert version
-    assert audit == [("tester", "feedback", "긍정", "중립")]
+    assert audit == [(REVIEWER, "feedback", "긍정", "중립")]
     assert not [url for url in requested if "pixel.png" in url]
