@@ -29,6 +29,8 @@ from sentiment_assets.lib.lakehouse.extensions import load_extensions
 T = TypeVar("T")
 
 ALIAS = "lake"
+KEY_GUARDS = "key_guards"
+"""Schema of one-row tables, one per keyed table, that each keyed append rewrites (see `append`)."""
 _RETRYABLE_FRAGMENTS = ("conflict", "database is locked", "busy", "lock on file")
 
 
@@ -58,6 +60,10 @@ def _is_retryable(exc: BaseException) -> bool:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _guard_table(table: str) -> str:
+    return f"{ALIAS}.{KEY_GUARDS}.{_quote_ident(table)}"
 
 
 def _sql_literal(text: str) -> str:
@@ -109,10 +115,17 @@ class LakeSession:
         """Append `frame` to `table`, creating it from the frame's schema on first write.
 
         With `key`, rows whose key is already stored (or repeated inside `frame`) are skipped,
-        which makes re-running a batch a no-op instead of a duplicate.
+        which makes re-running a batch a no-op instead of a duplicate. The check holds across
+        processes too: DuckLake lets concurrent inserts into one table commit side by side
+        (they never conflict), so two writers could both find a key missing and both store it.
+        A keyed append therefore also rewrites the table's row in `key_guards`; two
+        transactions that delete from the same table do conflict at commit, the loser's commit
+        fails, and `transaction` runs it again, key check included, on the winner's snapshot.
         """
         target = f"{ALIAS}.{_quote_ident(table)}"
         message = f"append {table} {uuid.uuid4().hex}"
+        if key:
+            self._ensure_key_guard(table)
 
         def work(con: duckdb.DuckDBPyConnection) -> int:
             con.register("incoming", frame)
@@ -132,12 +145,39 @@ class LakeSession:
                         f"qualify row_number() over (partition by {cols}) = 1"
                     )
                 row = con.execute(f"insert into {target} by name {source}").fetchone()
+                if key:
+                    guard = _guard_table(table)
+                    con.execute(f"delete from {guard}")
+                    con.execute(f"insert into {guard} values (?)", [message])
                 return int(row[0]) if row else 0
             finally:
                 con.unregister("incoming")
 
         written = self.transaction(work, message=message)
         return WriteResult(rows_written=written, snapshot_id=self.snapshot_for(message))
+
+    def _ensure_key_guard(self, table: str) -> None:
+        """Create `table`'s guard row once; concurrent creators conflict and retry like writes."""
+        exists = self.con.execute(
+            "select count(*) from duckdb_tables() "
+            "where database_name = ? and schema_name = ? and table_name = ?",
+            [ALIAS, KEY_GUARDS, table],
+        ).fetchone()
+        if exists and exists[0]:
+            return
+
+        guard = _guard_table(table)
+        steps = (
+            f"create schema if not exists {ALIAS}.{KEY_GUARDS}",
+            # Guard rows live in the catalog (inlined), not as two tiny Parquet files per write;
+            # DuckLake takes the setting only for a schema that is already committed.
+            f"call {ALIAS}.set_option('data_inlining_row_limit', 10, schema => '{KEY_GUARDS}')",
+            # A delete of nothing is no change: the first keyed appends need a row to contend for.
+            f"create table if not exists {guard} (token varchar); "
+            f"insert into {guard} select 'created' where not exists (select 1 from {guard})",
+        )
+        for sql in steps:
+            self.transaction(lambda con, sql=sql: con.execute(sql), message=f"key guard {table}")
 
     def snapshot_for(self, commit_message: str) -> int | None:
         """The snapshot committed with `commit_message`, or None if that commit changed nothing."""
