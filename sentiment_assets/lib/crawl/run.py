@@ -40,6 +40,10 @@ class CrawlOptions:
     page_budget: int = 1000
     batch_size: int = 50
     comments: bool = False
+    parse_retries: int = 2
+    failure_retry_limit: int = 5
+    retry_failed_only: bool = False
+    """Only revisit recorded failures (`sentiment crawl --retry-failed`)."""
     delay_s: float = 1.0
     replay_delay_s: float = REPLAY_DELAY_S
     timeout_s: float = 10.0
@@ -135,8 +139,12 @@ def run_crawl(
             page_budget=options.page_budget,
             batch_size=options.batch_size,
             comments=options.comments,
-            **({"run_id": run_id} if run_id else {}),
+            parse_retries=options.parse_retries,
+            failure_retry_limit=options.failure_retry_limit,
+            retry_failed_only=options.retry_failed_only,
         )
+        if run_id:
+            settings = replace(settings, run_id=run_id)
         if log:
             log(f"crawling {base_url}{' (replay site)' if replay else ''}: {options.boards}")
         with PoliteClient(options.politeness(replay=replay)) as client:
