@@ -48,8 +48,9 @@ class InvenCrawlerResource(dg.ConfigurableResource):
     user_agent: str | None = Field(default=None, description="Overrides the default UA.")
     author_salt: str | None = Field(
         default=None,
-        description="Secret salt for author hashes. Unset: a random salt kept in the "
-        "warehouse folder (.crawl_author_salt), created on first use.",
+        description="Secret salt for author hashes. Unset: a random salt kept outside the "
+        "warehouse, in SENTIMENT_AUTHOR_SALT_FILE or ~/.config/maple-sentiment/author_salt, "
+        "created with mode 600 on first use.",
     )
     replay_posts: int = Field(default=360, description="Posts on the replay site at start.")
     replay_new_post_every_s: float = Field(

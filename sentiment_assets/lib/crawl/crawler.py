@@ -38,6 +38,7 @@ from sentiment_assets.lib.crawl.records import (
     RawPost,
     utc_now,
 )
+from sentiment_assets.lib.crawl.redact import redact_page
 from sentiment_assets.lib.crawl.reports import BoardReport, CrawlReport
 from sentiment_assets.lib.crawl.rows import comment_rows, post_row
 from sentiment_assets.lib.crawl.settings import CrawlSettings
@@ -215,7 +216,7 @@ class Crawler:
         self._board.list_pages += 1
         if self.archive:
             path = self.archive.list_path(spec.board.board_id, page_number, spec.view)
-            self.archive.save(path, page.content)
+            self.archive.save(path, self._private("list", page.content, page.content_type))
 
     def _advance(self, spec: BoardSpec, cursor: CrawlCursor | None, seen: set[int]) -> int | None:
         """Move the cursor after a complete walk; returns the new high water."""
@@ -268,7 +269,8 @@ class Crawler:
         assert self._board is not None
         self._board.article_pages += 1
         if self.archive:
-            self.archive.save(self.archive.article_path(board_id, post_id), page.content)
+            content = self._private(ARTICLE, page.content, page.content_type)
+            self.archive.save(self.archive.article_path(board_id, post_id), content)
 
     def _crawl_comments(
         self,
@@ -308,7 +310,8 @@ class Crawler:
         assert self._board is not None
         self._board.comment_pages += 1
         if self.archive:
-            self.archive.save(self.archive.comments_path(board_id, post_id), page.content)
+            content = self._private(COMMENTS, page.content, page.content_type)
+            self.archive.save(self.archive.comments_path(board_id, post_id), content)
 
     # ---- plumbing ------------------------------------------------------------------------------
     def _get_parsed(
@@ -363,7 +366,8 @@ class Crawler:
                 continue
             if attempt:
                 reason = f"{reason} (after {attempt + 1} fetches)"
-            saved = save_page_copy(self.sink.root, kind, board_id, ident, page.content)
+            content = self._private(kind, page.content, page.content_type)
+            saved = save_page_copy(self.sink.root, kind, board_id, ident, content)
             self._error(page.url, kind, board_id, reason, page.status, True, saved)
             if failed_post is not None:
                 self._fail(
@@ -404,6 +408,10 @@ class Crawler:
             self._board.recovered += 1
             self._failures.append(row)
 
+    def _private(self, kind: str, content: bytes, content_type: str | None) -> bytes:
+        """A page as kept on disk: nicknames and user ids replaced by their hashes."""
+        return redact_page(content, kind, self.settings.author_salt, content_type)
+
     def _record_fetch_failure(self, exc: FetchError, kind: str, board_id: int, ident: str) -> None:
         reason = exc.reason
         if kind == ARTICLE and exc.status in (404, 410):
@@ -411,7 +419,8 @@ class Crawler:
             exc.reason = reason
         saved = None
         if exc.content:
-            saved = save_page_copy(self.sink.root, kind, board_id, ident, exc.content)
+            content = self._private(kind, exc.content, None)
+            saved = save_page_copy(self.sink.root, kind, board_id, ident, content)
         self._error(exc.url, kind, board_id, reason, exc.status, exc.retryable, saved)
         if isinstance(exc, RobotsDisallowed):
             self.log(f"skipped {exc.url}: {reason}")

@@ -71,7 +71,11 @@ class CrawlSink(Protocol):
 
 
 def save_page_copy(root: Path, kind: str, board_id: int | None, ident: str, content: bytes) -> str:
-    """Keep a page as received under `root/crawl_pages/<date>/`; returns its relative path."""
+    """Keep a page under `root/crawl_pages/<date>/`; returns its relative path.
+
+    The crawler passes the page as received with nicknames and user ids already replaced by
+    their hashes (`redact.py`): these copies sit in the warehouse.
+    """
     digest = hashlib.sha256(content).hexdigest()[:12]
     day = utc_now().strftime("%Y-%m-%d")
     relative = Path(PAGES_FOLDER) / day / f"{kind}-{board_id or 'na'}-{ident}-{digest}.html"
