@@ -25,6 +25,7 @@ import pandas as pd
 
 from sentiment_assets.lib.lakehouse.errors import LakehouseError
 from sentiment_assets.lib.lakehouse.extensions import load_extensions
+from sentiment_assets.lib.lakehouse.integrity import damaged_file_in
 
 T = TypeVar("T")
 
@@ -301,6 +302,12 @@ class Lakehouse:
             load_extensions(con)
             self._attach(con)
             yield LakeSession(con, max_retries=self.max_retries, base_delay=self.base_delay)
+        except duckdb.Error as exc:
+            # A damaged data file fails deep inside DuckDB; say which file, table and fix.
+            damaged = damaged_file_in(exc)
+            if damaged is None:
+                raise
+            raise damaged from exc
         finally:
             con.close()
 
