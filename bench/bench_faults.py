@@ -247,16 +247,26 @@ def label_killed(bench: Bench, point: str) -> Row:
 
 
 def label_server_errors(bench: Bench) -> Row:
-    """The LLM answers 503, 429, broken JSON, labels outside the set and missing ids."""
+    """The LLM server answers 503 and 429 to ten requests in a row (retries run out)."""
     warehouse, models, chunked = _chunked_lake(bench)
     with FakeLlmServer("openai") as llm:
-        bad = ("server_error", "rate_limit", "malformed", "bad_label", "missing", "extra")
-        llm.model.queue(*(bad * 4))
+        llm.model.queue(*(("server_error", "rate_limit") * 5))
         bench.run("label", "none", warehouse, models, llm.base_url)
         bench.run("label", "none", warehouse, models, llm.base_url)
     expected, found, duplicated = _label_counts(warehouse, chunked)
-    return Row("labeling", "LLM 503, 429, broken JSON, off-schema labels, missing ids",
+    return Row("labeling", "LLM server: 503 and 429 on ten requests in a row",
                "posts with an ok label", expected, found, duplicated, 1)  # fmt: skip
+
+
+def label_broken_answers(bench: Bench) -> Row:
+    """Answers that are no use: broken JSON, prose, labels outside the set, ids missing or extra."""
+    warehouse, models, chunked = _chunked_lake(bench)
+    with FakeLlmServer("openai") as llm:
+        llm.model.queue("malformed", "prose", "bad_label", "bad_confidence", "missing", "extra")
+        bench.run("label", "none", warehouse, models, llm.base_url)
+    expected, found, duplicated = _label_counts(warehouse, chunked)
+    return Row("labeling", "LLM answers: broken JSON, prose, off-schema labels, ids missing/extra",
+               "posts with an ok label", expected, found, duplicated, 0)  # fmt: skip
 
 
 def _store(warehouse: Path, n: int) -> None:
@@ -359,6 +369,7 @@ def main() -> int:
             lambda: crawl_race(bench),
             *(lambda p=p: label_killed(bench, p) for p in POINTS["label"]),
             lambda: label_server_errors(bench),
+            lambda: label_broken_answers(bench),
             *(lambda p=p: ingest_killed(bench, p) for p in POINTS["ingest"]),
             lambda: append_race(bench),
         ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,17 @@ def _kill_around(owner: Any, name: str, *, before: bool, on_call: int = 1) -> No
     """Replace `owner.name` so its `on_call`-th call is killed before or after it runs."""
     original: Callable[..., Any] = getattr(owner, name)
     calls = {"n": 0}
+    lock = threading.Lock()
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if before and calls["n"] == on_call:
+        # The labeler calls from several threads: each call keeps its own number.
+        with lock:
+            calls["n"] += 1
+            number = calls["n"]
+        if before and number == on_call:
             _die()
         result = original(*args, **kwargs)
-        if not before and calls["n"] == on_call:
+        if not before and number == on_call:
             _die()
         return result
 
