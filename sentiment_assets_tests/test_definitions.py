@@ -52,7 +52,10 @@ def _graph() -> dg.Definitions:
 def _ops(assets_def: dg.AssetsDefinition) -> list[dg.OpDefinition]:
     """The ops behind an asset: one, or the steps of a graph-backed asset."""
     node = assets_def.node_def
-    return list(node.iterate_op_defs()) if isinstance(node, dg.GraphDefinition) else [node]
+    if isinstance(node, dg.GraphDefinition):
+        return list(node.iterate_op_defs())
+    assert isinstance(node, dg.OpDefinition)
+    return [node]
 
 
 def _pool(assets_def: dg.AssetsDefinition) -> str | None:

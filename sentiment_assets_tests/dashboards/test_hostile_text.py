@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from urllib.parse import quote
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog
 
 from sentiment_assets.lib.dashboards.build import BuildResult
 from sentiment_assets.lib.dashboards.serve import serve_in_thread
@@ -27,7 +32,7 @@ def test_markup_in_a_post_title_is_escaped_and_never_executed(built_site: BuildR
             try:
                 page = browser.new_page()
                 page.set_default_timeout(WAIT_MS)
-                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                page.on("dialog", lambda d: _dismiss(d, dialogs))
                 page.goto(f"{base}/jobs/{quote(HOSTILE_JOB[1])}/", wait_until="networkidle")
                 links = page.locator("a", has_text="window.__xss = 1")
                 links.first.wait_for(state="attached")
@@ -47,3 +52,9 @@ def test_markup_in_a_post_title_is_escaped_and_never_executed(built_site: BuildR
     assert ran is None and not dialogs, "nothing in the title ran"
     assert injected == 0, "no element came out of the title"
     assert hrefs and all(h == "https://www.inven.co.kr/board/maple/101/6000" for h in hrefs)
+
+
+def _dismiss(dialog: Dialog, seen: list[str]) -> None:
+    """Note a dialog (an alert that ran) and close it."""
+    seen.append(dialog.message)
+    dialog.dismiss()

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Dialog
 
 from sentiment_assets.lib.feedback.store import default_path
 from sentiment_assets_tests.feedback.test_review_app_browser import (
@@ -41,7 +45,7 @@ def test_markup_in_the_review_app_is_text_and_never_runs(
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(WAIT_MS)
             expect.set_options(timeout=WAIT_MS)
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("dialog", lambda d: _dismiss(d, dialogs))
             page.goto(review_app)
             expect(page.get_by_text("model version: ")).to_be_visible()
             reviewer = page.get_by_label("reviewer")
@@ -70,3 +74,9 @@ def test_markup_in_the_review_app_is_text_and_never_runs(
     with sqlite3.connect(default_path(warehouse)) as con:
         stored = con.execute("select text, reviewer from feedback").fetchall()
     assert stored == [(MARKUP, "<b>mallory</b>")], "stored exactly as typed"
+
+
+def _dismiss(dialog: Dialog, seen: list[str]) -> None:
+    """Note a dialog (an alert that ran) and close it."""
+    seen.append(dialog.message)
+    dialog.dismiss()

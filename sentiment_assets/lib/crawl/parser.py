@@ -44,9 +44,7 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 # of the review app or the dashboards sees) and invisible zero-width spaces (hidden inside a word
 # they split it: 너\u200b프). Newlines and tabs are whitespace, handled above; zero-width joiners
 # stay, emoji sequences need them (models drop them in `normalize`).
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
-)
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 _BLOCK_TAGS = {
     "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
