@@ -18,11 +18,18 @@ title and first lines carry the opinion, and the tail is often quotes, signature
 _REPEAT = re.compile(r"(.)\1{2,}")
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"https?://\S+")
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+"""Control and format characters that show nothing: terminal escapes, zero-width spaces and
+joiners, bidi overrides, the BOM. Hidden inside a word they split it for the tokenizer (너\u200b프
+is not 너프, the trick spam filters are dodged with), so they go before anything else."""
 
 
 def normalize(text: str) -> str:
-    """NFC-normalise, drop URLs, cap repeated characters at two, collapse whitespace."""
-    text = unicodedata.normalize("NFC", text or "")
+    """NFC-normalise, drop invisible characters and URLs, cap repeats at two, collapse spaces."""
+    text = unicodedata.normalize("NFC", INVISIBLE.sub("", text or ""))
     text = _URL.sub(" ", text)
     text = _REPEAT.sub(r"\1\1", text)
     return _SPACES.sub(" ", text).strip()
