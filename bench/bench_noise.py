@@ -16,7 +16,9 @@ On NSMC's binary reviews (ratings 1–4 부정, 9–10 긍정; ../shared/data/ns
    reviews. Recovered = (refined - noisy) / (clean - noisy) accuracy.
 
 Targets (issue 6): ≥ 60% of flipped labels corrected at ≥ 0.9 precision, and ≥ half the accuracy
-lost to noise recovered.
+lost to noise recovered. The default start threshold (what `refined_labels` runs with) is
+reported first, with its own verdict; the 0.9 pass follows with its own, and the two are never
+mixed into one "met". The ensemble is a stand-in (two cheap members), and the result says so.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ NOISE = 0.20
 MAX_ROUNDS = 4
 SEED = 13
 NEG, POS = LABELS.index("부정"), LABELS.index("긍정")
+DEFAULT_START = ConvergenceSettings().start_threshold
+"""The start threshold `refined_labels` uses unless configured otherwise."""
 
 
 def _binary(frame: pd.DataFrame, split: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -212,7 +216,9 @@ def main() -> None:
     ens_test, _, _ = combine(test_probs, fit.refs, fit.temperature)
     setup_s = time.perf_counter() - started
 
-    default = _refine(sample["text"].tolist(), noisy, clean, flipped, ens_label, ens_conf, 0.8)
+    default = _refine(
+        sample["text"].tolist(), noisy, clean, flipped, ens_label, ens_conf, DEFAULT_START
+    )
     strict = _refine(sample["text"].tolist(), noisy, clean, flipped, ens_label, ens_conf, 0.9)
     labels, rounds, refine_s = default["labels"], default["rounds"], default["seconds"]
 
@@ -231,25 +237,36 @@ def main() -> None:
     acc_strict = _test_accuracy(x_sample, strict["labels"], x_test, test_labels)
     strict_recovered = (acc_strict - acc_noisy) / lost if lost > 0 else float("nan")
     ensemble_test = float((ens_test.argmax(axis=1) == test_labels).mean())
+    default_targets = {
+        "recall_ge_0.60": recall >= 0.60,
+        "precision_ge_0.90": precision >= 0.90,
+        "recovered_ge_0.50": bool(recovered >= 0.5),
+    }
+    strict_targets = {
+        "recall_ge_0.60": strict["recall"] >= 0.60,
+        "precision_ge_0.90": strict["precision"] >= 0.90,
+        "recovered_ge_0.50": bool(strict_recovered >= 0.5),
+    }
+    default_met, strict_met = all(default_targets.values()), all(strict_targets.values())
+    # The default start threshold (what `refined_labels` runs with) comes first; the 0.9 pass is
+    # an option a deployment may choose, reported after it and never mixed into its verdict.
     figures = {
-        "train_sample": TRAIN,
-        "noise_rate": NOISE,
-        "flipped": int(flipped.sum()),
-        "corrections": int(changed_any.sum()),
+        "default_start_threshold": DEFAULT_START,
+        "default_targets_met": default_met,
+        "default_targets": default_targets,
         "correction_recall": round(recall, 4),
         "correction_precision": round(precision, 4),
+        "corrections": int(changed_any.sum()),
         "labels_wrong_before": int(flipped.sum()),
         "labels_wrong_after": int((labels != clean).sum()),
         "test_accuracy_clean": round(acc_clean, 4),
         "test_accuracy_noisy": round(acc_noisy, 4),
         "test_accuracy_refined": round(acc_refined, 4),
         "accuracy_recovered_share": round(recovered, 4),
-        "ensemble_test_accuracy": round(ensemble_test, 4),
-        "ensemble_dev_ece": round(fit.metrics["dev_ece_after"], 4),
-        "ensemble_weights": {n: round(r.weight, 3) for n, r in fit.refs.items()},
-        "ensemble_base_sample": BASE,
         "rounds": rounds,
         "strict_start_threshold_0.9": {
+            "targets_met": strict_met,
+            "targets": strict_targets,
             "correction_recall": round(strict["recall"], 4),
             "correction_precision": round(strict["precision"], 4),
             "corrections": strict["corrections"],
@@ -257,41 +274,43 @@ def main() -> None:
             "accuracy_recovered_share": round(strict_recovered, 4),
             "rounds": strict["rounds"],
         },
-        "targets": {
-            "recall_ge_0.60": recall >= 0.60,
-            "precision_ge_0.90": precision >= 0.90,
-            "recovered_ge_0.50": bool(recovered >= 0.5),
-            "strict_recall_ge_0.60": strict["recall"] >= 0.60,
-            "strict_precision_ge_0.90": strict["precision"] >= 0.90,
-            "strict_recovered_ge_0.50": bool(strict_recovered >= 0.5),
-        },
+        "train_sample": TRAIN,
+        "noise_rate": NOISE,
+        "flipped": int(flipped.sum()),
+        "ensemble": "stand-in: lexicon member + TF-IDF LR on a disjoint clean base sample, "
+        "weights and temperatures fitted on clean dev reviews (lib.models.ensemble); the "
+        "LSTM/BiLSTM/BERT members of a real champion are not trained here",
+        "ensemble_test_accuracy": round(ensemble_test, 4),
+        "ensemble_dev_ece": round(fit.metrics["dev_ece_after"], 4),
+        "ensemble_weights": {n: round(r.weight, 3) for n, r in fit.refs.items()},
+        "ensemble_base_sample": BASE,
+        "retrained_model": "TF-IDF (char_wb 1-3 + word 1-2) + class-balanced logistic regression",
         "setup_s": round(setup_s, 1),
         "refinement_s": round(refine_s, 1),
         "total_s": round(time.perf_counter() - started, 1),
-        "retrained_model": "TF-IDF (char_wb 1-3 + word 1-2) + class-balanced logistic regression",
-        "ensemble": "lexicon member + TF-IDF LR on a disjoint clean base sample, "
-        "weights and temperatures fitted on clean dev reviews (lib.models.ensemble)",
     }
     baseline = {
         "what": "no refinement: the noisy labels as they are",
         "labels_wrong": int(flipped.sum()),
         "test_accuracy": round(acc_noisy, 4),
     }
-    # Either pass meets the targets on its own figures; the two are never mixed.
-    targets = figures["targets"]
-    met = any(
-        all(ok for name, ok in targets.items() if name.startswith("strict_") == strict_pass)
-        for strict_pass in (False, True)
-    )
+
+    def verdict(met: bool, targets: dict[str, bool]) -> str:
+        missed = [name for name, ok in targets.items() if not ok]
+        return "targets met" if met else f"targets NOT met ({', '.join(missed)} missed)"
+
     save(
         "noise",
         figures,
         baseline,
-        f"20% symmetric noise on {TRAIN} NSMC reviews: {recall:.0%} of flips corrected at "
-        f"{precision:.2f} precision; test accuracy clean {acc_clean:.4f} / noisy {acc_noisy:.4f} "
-        f"/ refined {acc_refined:.4f} ({recovered:.0%} of the loss recovered); starting at "
-        f"threshold 0.9: {strict['recall']:.0%} at {strict['precision']:.2f} precision; "
-        f"targets {'met' if met else 'not all met'}",
+        f"20% symmetric noise on {TRAIN} NSMC reviews, stand-in ensemble (lexicon + TF-IDF). "
+        f"At the default start threshold {DEFAULT_START}: {recall:.0%} of flips corrected at "
+        f"{precision:.2f} precision; test accuracy clean {acc_clean:.4f} / noisy "
+        f"{acc_noisy:.4f} / refined {acc_refined:.4f} ({recovered:.0%} of the loss recovered); "
+        f"{verdict(default_met, default_targets)}. Starting at 0.9 instead (the "
+        f"`start_threshold` config): {strict['recall']:.0%} at {strict['precision']:.2f} "
+        f"precision, {strict_recovered:.0%} recovered; "
+        f"{verdict(strict_met, strict_targets)}.",
     )
 
 

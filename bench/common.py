@@ -52,9 +52,19 @@ def machine() -> dict[str, Any]:
     }
 
 
-def save(name: str, figures: dict[str, Any], baseline: dict[str, Any], summary: str) -> None:
-    """Print the result as one JSON object and store it as bench/results/<name>.json."""
-    result = {
+def save(
+    name: str,
+    figures: dict[str, Any],
+    baseline: dict[str, Any],
+    summary: str,
+    *,
+    table: list[dict[str, Any]] | None = None,
+) -> None:
+    """Print the result as one JSON object and store it as bench/results/<name>.json.
+
+    `table`, when given, is a list of rows with the same keys, rendered as its own table.
+    """
+    result: dict[str, Any] = {
         "name": name,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
@@ -62,6 +72,8 @@ def save(name: str, figures: dict[str, Any], baseline: dict[str, Any], summary: 
         "figures": figures,
         "baseline": baseline,
     }
+    if table is not None:
+        result["table"] = table
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     json.dump(result, sys.stdout, ensure_ascii=False)

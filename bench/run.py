@@ -57,6 +57,17 @@ def render() -> str:
         lines += [f"| {k} | {_cell(v)} |" for k, v in result["figures"].items()]
         lines += [f"| baseline: {k} | {_cell(v)} |" for k, v in result["baseline"].items()]
         lines.append("")
+        if result.get("table"):
+            columns = list(result["table"][0])
+            lines += [
+                "| " + " | ".join(columns) + " |",
+                "|" + "---|" * len(columns),
+                *(
+                    "| " + " | ".join(_cell(row[c]) for c in columns) + " |"
+                    for row in result["table"]
+                ),
+                "",
+            ]
     return "\n".join(lines)
 
 

@@ -56,6 +56,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.real_data)
 
 
+@pytest.fixture(autouse=True)
+def _author_salt_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test hashes authors with a salt file of its own, never the user's config folder."""
+    salt_file = tmp_path_factory.mktemp("secrets") / "author_salt"
+    monkeypatch.setenv("SENTIMENT_AUTHOR_SALT_FILE", str(salt_file))
+    return salt_file
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty warehouse folder that the default resources also resolve to."""

@@ -49,6 +49,23 @@ def _graph() -> dg.Definitions:
     return defs()
 
 
+def _ops(assets_def: dg.AssetsDefinition) -> list[dg.OpDefinition]:
+    """The ops behind an asset: one, or the steps of a graph-backed asset."""
+    node = assets_def.node_def
+    if isinstance(node, dg.GraphDefinition):
+        return list(node.iterate_op_defs())
+    assert isinstance(node, dg.OpDefinition)
+    return [node]
+
+
+def _pool(assets_def: dg.AssetsDefinition) -> str | None:
+    """The pool of the steps that open the lakehouse (of the only step, where there is one)."""
+    ops = _ops(assets_def)
+    lake_ops = [op for op in ops if "lakehouse" in op.required_resource_keys] or ops
+    (pool,) = {op.pool for op in lake_ops}
+    return pool
+
+
 def test_every_expected_asset_is_defined_with_group_and_pool() -> None:
     definitions = _graph()
     graph = definitions.resolve_asset_graph()
@@ -57,9 +74,23 @@ def test_every_expected_asset_is_defined_with_group_and_pool() -> None:
     for name, (group, pool) in EXPECTED_ASSETS.items():
         node = graph.get(dg.AssetKey.from_user_string(name))
         assert node.group_name == group, name
-        assert definitions.resolve_assets_def(name).op.pool == pool, name
+        assert _pool(definitions.resolve_assets_def(name)) == pool, name
     for name in LAKE_WRITERS:
-        assert definitions.resolve_assets_def(name).op.pool == "lakehouse"
+        assert _pool(definitions.resolve_assets_def(name)) == "lakehouse"
+
+
+def test_llm_calls_run_outside_the_lakehouse_pool() -> None:
+    definitions = _graph()
+    for name in ("labeled_chunks", "refined_labels"):
+        ops = _ops(definitions.resolve_assets_def(name))
+        callers = [op for op in ops if "llm" in op.required_resource_keys]
+        calling = [op for op in callers if op.pool == "llm_api"]
+        assert calling, f"{name}: no step in the llm_api pool"
+        for op in calling:
+            assert "lakehouse" not in op.required_resource_keys, (name, op.name)
+        for op in ops:
+            if "lakehouse" in op.required_resource_keys:
+                assert op.pool == "lakehouse", (name, op.name)
 
 
 def test_demo_job_covers_every_asset_and_resources_are_bound() -> None:

@@ -41,12 +41,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "in-process replay site)",
     )
     crawl.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s")
+    crawl.add_argument(
+        "--max-retries", type=int, default=3, help="retries of a timeout, 429 or 5xx (default 3)"
+    )
     crawl.add_argument("--comments", action="store_true", help="also fetch comments")
+    crawl.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="only revisit posts and comments recorded in crawl_failures (every unresolved "
+        "one, past the retry limit and 404s included); walk no list pages",
+    )
+    crawl.add_argument(
+        "--retry-limit",
+        type=int,
+        default=5,
+        help="runs that may fail on a post before only --retry-failed tries it (default 5)",
+    )
     crawl.add_argument(
         "--output",
         type=Path,
-        help="write posts to this JSON Lines file (plus .comments/.errors/.cursors siblings) "
-        "instead of the lakehouse",
+        help="write posts to this JSON Lines file (plus .comments/.errors/.failures/.cursors "
+        "siblings) instead of the lakehouse",
     )
     crawl.add_argument(
         "--save-pages", type=Path, help="keep every fetched page here (replay-site --pages)"
@@ -87,7 +102,10 @@ def run_crawl_command(args: argparse.Namespace) -> int:
             page_budget=args.page_budget,
             batch_size=args.batch_size,
             comments=args.comments,
+            retry_failed_only=args.retry_failed,
+            failure_retry_limit=args.retry_limit,
             timeout_s=args.timeout,
+            max_retries=args.max_retries,
             **({} if args.delay is None else {"delay_s": args.delay, "replay_delay_s": args.delay}),
         )
         options.board_specs()

@@ -16,11 +16,11 @@ import pytest
 
 from sentiment_assets.cli import crawl as crawl_cli
 from sentiment_assets.cli.main import SUBCOMMANDS
-from sentiment_assets.lib.crawl.replay.server import ReplayServer
+from sentiment_assets.lib.crawl.replay.server import ReplayResponse, ReplayServer
 from sentiment_assets.lib.crawl.replay.sources import SyntheticSite
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.settings import PROJECT_ROOT
-from sentiment_assets_tests.crawl.conftest import CRAWL_CLI, lake_rows
+from sentiment_assets_tests.crawl.conftest import CRAWL_CLI, Faults, lake_rows
 
 VOLATILE = {"url", "crawled_at", "crawl_run"}
 
@@ -51,7 +51,7 @@ def test_crawl_to_jsonl_prints_a_summary(
     assert summary["new_posts"] == expected == len(_lines(output))
     assert summary["written_to"] == str(output)
     assert {b["stop"] for b in summary["boards"].values()} == {"max_pages"}
-    assert (warehouse / ".crawl_author_salt").is_file()  # same salt as the lakehouse uses
+    assert not list(warehouse.glob("*salt*")), "the salt stays out of the warehouse"
 
 
 def test_crawl_without_base_url_fills_the_lakehouse_from_the_replay_site(
@@ -132,3 +132,32 @@ def test_help_mentions_the_key_options(argv: list[str], capsys) -> None:
         _run(argv)
     out = capsys.readouterr().out
     assert ("--base-url" in out and "--max-pages" in out) or "--pages" in out
+
+
+def test_retry_failed_revisits_failures_past_the_limit(
+    server: ReplayServer, site: SyntheticSite, faults: Faults, lakehouse: Lakehouse, capsys
+) -> None:
+    bad = site.visible(2294)[0].post_id
+    down = {"on": True}
+    faults.add(
+        lambda r: (
+            ReplayResponse(500, b"<html>oops</html>")
+            if down["on"] and r.path == f"/board/maple/2294/{bad}"
+            else None
+        )
+    )
+    argv = ["crawl", "--base-url", server.base_url, "--boards", "2294", "--delay", "0"]
+    argv += ["--max-retries", "0"]
+    assert _run([*argv, "--retry-limit", "1"]) == 0
+    ((state,),) = lake_rows(lakehouse, "select state from lake.crawl_failures")
+    assert state == "gave_up"
+    down["on"] = False
+    capsys.readouterr()
+    assert _run([*argv, "--retry-limit", "1", "--retry-failed"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["new_posts"] == 1 and summary["boards"]["2294"]["recovered"] == 1
+    assert summary["boards"]["2294"]["list_pages"] == 0
+    ((count,),) = lake_rows(
+        lakehouse, "select count(*) from lake.raw_posts where post_id = ?", [bad]
+    )
+    assert count == 1

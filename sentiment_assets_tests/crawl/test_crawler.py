@@ -14,7 +14,7 @@ import pytest
 from sentiment_assets.lib.crawl.boards import job_for
 from sentiment_assets.lib.crawl.crawler import CrawlReport
 from sentiment_assets.lib.crawl.hashing import author_hash, content_hash
-from sentiment_assets.lib.crawl.records import RAW_POSTS_COLUMNS, utc_now
+from sentiment_assets.lib.crawl.records import RAW_POSTS_COLUMNS, to_json_record, utc_now
 from sentiment_assets.lib.crawl.replay.server import ReplayRequest, ReplayResponse, ReplayServer
 from sentiment_assets.lib.crawl.replay.sources import SyntheticSite
 from sentiment_assets.lib.crawl.sinks import JsonlSink
@@ -50,6 +50,11 @@ class Store:
 
     def errors(self) -> list[dict]:
         return self._lines(self.root / "posts.errors.jsonl")
+
+    def failures(self) -> list[dict]:
+        """The newest crawl_failures row per page, as the sink reads them."""
+        rows = JsonlSink(self.output).failures()
+        return [to_json_record(r) for r in rows]
 
     def posts(self) -> list[dict]:
         return self._lines(self.output)
@@ -189,15 +194,16 @@ def test_post_deleted_between_list_and_fetch_is_recorded_and_nothing_is_lost(
     assert set(_stored(lakehouse)) == expected
 
 
-def test_broken_articles_become_errors_with_saved_copies(
+def test_broken_articles_are_refetched_then_recorded_as_failures_and_stored_later(
     server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
 ) -> None:
     posts = site.visible(2294)
     no_body, cut, garbage = posts[1].post_id, posts[4].post_id, posts[6].post_id
+    broken_now = {"on": True}
 
     def broken(request: ReplayRequest) -> ReplayResponse | None:
         ids = re.match(r"^/board/maple/2294/(\d+)$", request.path)
-        if not ids or int(ids.group(1)) not in (no_body, cut, garbage):
+        if not broken_now["on"] or not ids or int(ids.group(1)) not in (no_body, cut, garbage):
             return None
         post_id = int(ids.group(1))
         page = site.article(2294, post_id)
@@ -213,25 +219,53 @@ def test_broken_articles_become_errors_with_saved_copies(
 
     faults.add(broken)
     report = store.crawl(server, "2294")
-    assert report.errors == 3
-    assert set(store.stored()) == _expected(site, 2294) - {
-        (2294, no_body),
-        (2294, cut),
-        (2294, garbage),
-    }
+    assert report.errors == 3 and report.boards[0].failed_posts == 3
+    broken_ids = {(2294, no_body), (2294, cut), (2294, garbage)}
+    assert set(store.stored()) == _expected(site, 2294) - broken_ids
+    for post_id in (no_body, cut, garbage):  # the first fetch and two refetches
+        assert len(server.served_matching(f"/board/maple/2294/{post_id}")) == 3
     by_url = {e["url"].rsplit("/", 1)[1]: e for e in store.errors()}
     assert "no body" in by_url[str(no_body)]["error"]
     assert "truncated" in by_url[str(cut)]["error"]
     assert "no title" in by_url[str(garbage)]["error"]
     for error in by_url.values():
-        assert error["page_kind"] == "article" and not error["retryable"]
+        assert error["page_kind"] == "article" and error["retryable"]
+        assert "after 3 fetches" in error["error"]
         assert (store.root / error["saved_path"]).read_bytes().startswith(b"<")
-    # Parse errors are final: the cursor moves past them.
+    failures = {f["post_id"]: f for f in store.failures()}
+    assert set(failures) == {no_body, cut, garbage}
+    assert {(f["state"], f["attempts"]) for f in failures.values()} == {("open", 1)}
+    assert "truncated" in failures[cut]["error"]
+    # Recorded as failed, so the cursor may pass them; the next run fetches them by their rows.
     assert report.boards[0].cursor_after == max(p.post_id for p in posts)
     assert all(p["body"] for p in store.posts())  # never a silently empty post
+    broken_now["on"] = False
+    again = store.crawl(server, "2294")
+    assert again.new_posts == 3 and again.boards[0].recovered == 3
+    assert set(store.stored()) == _expected(site, 2294)
+    assert {f["state"] for f in store.failures()} == {"resolved"}
 
 
-def test_failed_article_holds_the_cursor_and_is_fetched_next_run(
+def test_page_cut_short_once_is_refetched_in_the_same_run(
+    server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
+) -> None:
+    flaky = site.visible(2294)[2].post_id
+    page = site.article(2294, flaky)
+    assert page is not None
+
+    def cut_once(request: ReplayRequest) -> ReplayResponse | None:
+        if request.path == f"/board/maple/2294/{flaky}" and request.seen == 1:
+            return ReplayResponse(200, page.body[: len(page.body) // 3])
+        return None
+
+    faults.add(cut_once)
+    report = store.crawl(server, "2294")
+    assert report.errors == 0 and report.boards[0].failed_posts == 0
+    assert set(store.stored()) == _expected(site, 2294) and not store.failures()
+    assert len(server.served_matching(f"/board/maple/2294/{flaky}")) == 2
+
+
+def test_failed_article_is_recorded_and_fetched_next_run_from_its_row(
     server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
 ) -> None:
     store.crawl(server, "2294")
@@ -252,10 +286,57 @@ def test_failed_article_holds_the_cursor_and_is_fetched_next_run(
     (error,) = store.errors()
     assert error["http_status"] == 500 and error["retryable"]
     assert (store.root / error["saved_path"]).read_bytes() == b"<html>db error</html>"
-    assert first.boards[0].cursor_after == flaky - 1
+    (failure,) = store.failures()
+    assert (failure["post_id"], failure["state"], failure["http_status"]) == (flaky, "open", 500)
+    assert first.boards[0].cursor_after == max(p for _, p in fresh)
     down["on"] = False
+    mark = len(server.served)
     second = store.crawl(server, "2294")
     assert second.new_posts == 1 and set(store.stored()) == _expected(site, 2294)
+    assert _article_requests(server, 2294, mark) == [flaky]  # by its row, no list walk needed
+    assert [f["state"] for f in store.failures()] == ["resolved"]
+
+
+def test_a_post_that_keeps_failing_is_tried_up_to_the_limit_then_waits_for_retry_failed(
+    server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
+) -> None:
+    bad = site.visible(2294)[0].post_id
+    down = {"on": True}
+    faults.add(
+        lambda r: (
+            ReplayResponse(503, b"<html>busy</html>")
+            if down["on"] and r.path == f"/board/maple/2294/{bad}"
+            else None
+        )
+    )
+    for _ in range(4):
+        store.crawl(server, "2294", failure_retry_limit=3)
+    (failure,) = store.failures()
+    assert (failure["state"], failure["attempts"]) == ("gave_up", 3)
+    fetches = len(server.served_matching(f"/board/maple/2294/{bad}"))
+    assert fetches == 3 * (FAST.max_retries + 1), "the fourth run left it alone"
+    down["on"] = False
+    report = store.crawl(server, "2294", failure_retry_limit=3, retry_failed_only=True)
+    assert report.new_posts == 1 and report.boards[0].stop == "retried_failures"
+    assert set(store.stored()) == _expected(site, 2294)
+    assert store.failures()[0]["state"] == "resolved"
+
+
+def test_a_post_answering_404_gets_a_final_row_that_only_retry_failed_revisits(
+    server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
+) -> None:
+    gone = site.visible(2294)[1].post_id
+    path = f"/board/maple/2294/{gone}"
+    faults.add(lambda r: ReplayResponse(404, b"<html>gone</html>") if r.path == path else None)
+    store.crawl(server, "2294")
+    (failure,) = store.failures()
+    assert (failure["state"], failure["http_status"]) == ("final", 404)
+    site.clock.advance(60 * 60)
+    store.crawl(server, "2294")
+    assert len(server.served_matching(path)) == 1, "a 404 is not asked again every run"
+    store.crawl(server, "2294", retry_failed_only=True)
+    assert len(server.served_matching(path)) == 2
+    assert (store.failures()[0]["state"], store.failures()[0]["attempts"]) == ("final", 2)
 
 
 def test_timeouts_and_429_in_a_crawl_cost_time_not_posts(
@@ -284,21 +365,24 @@ def test_timeouts_and_429_in_a_crawl_cost_time_not_posts(
 def test_unreadable_list_page_stops_the_board_and_the_next_run_resumes(
     server: ReplayServer, site: SyntheticSite, faults: Faults, store: Store
 ) -> None:
+    maintenance = {"on": True}
     faults.add(
         lambda r: (
             ReplayResponse(200, b"<html><body>maintenance</body></html>")
-            if r.path == "/board/maple/5974" and r.query.get("p") == "2" and r.seen == 1
+            if maintenance["on"] and r.path == "/board/maple/5974" and r.query.get("p") == "2"
             else None
         )
     )
     first = store.crawl(server, "5974")
     assert first.boards[0].stop == "list_error" and first.boards[0].cursor_after is None
+    assert len(server.served_matching("/board/maple/5974?p=2")) == 3  # fetch + 2 refetches
     (error,) = store.errors()
     assert error["page_kind"] == "list" and "no board list table" in error["error"]
     assert (store.root / error["saved_path"]).read_bytes() == (
         b"<html><body>maintenance</body></html>"
     )
     assert len(store.stored()) == 10  # page 1 was committed
+    maintenance["on"] = False
     second = store.crawl(server, "5974")
     assert second.boards[0].stop == "end_of_list"
     assert second.boards[0].already_stored == 10
@@ -418,6 +502,44 @@ def test_a_parser_bug_on_one_page_is_recorded_not_raised(
     monkeypatch.setattr(crawler, "parse_article", parse_with_a_bug)
     report = store.crawl(server, "2294")
     (error,) = store.errors()
-    assert error["error"] == "parser failure: IndexError: list index out of range"
+    assert error["error"] == (
+        "parser failure: IndexError: list index out of range (after 3 fetches)"
+    )
     assert marker.encode() in (store.root / error["saved_path"]).read_bytes()
     assert report.new_posts == len(site.visible(2294)) - 1
+    assert [f["post_id"] for f in store.failures()] == [odd.post_id]
+
+
+def test_failed_comments_get_a_row_and_are_fetched_again_next_run(
+    server: ReplayServer, site: SyntheticSite, faults: Faults, lakehouse: Lakehouse
+) -> None:
+    chatty = next(p for p in site.visible(2294) if p.comments)
+    down = {"on": True}
+    faults.add(
+        lambda r: (
+            ReplayResponse(502, b"bad gateway")
+            if down["on"]
+            and r.method == "POST"
+            and r.form.get("articlecode") == str(chatty.post_id)
+            else None
+        )
+    )
+    first = crawl_lake(server, lakehouse, "2294", comments=True)
+    assert first.boards[0].failed_posts == 1
+    stored = lake_rows(
+        lakehouse, "select count(*) from lake.raw_comments where post_id = ?", [chatty.post_id]
+    )
+    assert stored == [(0,)]
+    ((kind, state),) = lake_rows(lakehouse, "select page_kind, state from lake.crawl_failures")
+    assert (kind, state) == ("comments", "open")
+    down["on"] = False
+    second = crawl_lake(server, lakehouse, "2294", comments=True)
+    assert second.boards[0].recovered == 1
+    got = lake_rows(
+        lakehouse,
+        "select comment_id from lake.raw_comments where post_id = ? order by 1",
+        [chatty.post_id],
+    )
+    assert [c for (c,) in got] == sorted(c.comment_id for c in chatty.comments)
+    states = lake_rows(lakehouse, "select state from lake.crawl_failures order by occurred_at")
+    assert [s for (s,) in states] == ["open", "resolved"]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 from dagster_dbt import DbtCliResource
 
@@ -39,6 +40,13 @@ from sentiment_assets_tests.marts.sample_lake import ensemble_predictions, raw_p
 # Real job names the sample lake lacks that are awkward in a URL (parentheses, a comma), and
 # 제논, which is listed under two job groups (two boards).
 AWKWARD_JOBS = [("마법사", "아크메이지(불,독)", 102), ("도적", "제논", 104), ("해적", "제논", 105)]
+
+# A post whose title is markup: it must show as text on its job's page, never run.
+HOSTILE_JOB = ("전사", "아델", 101)
+HOSTILE_TITLE = (
+    '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> '
+    '<a href="javascript:window.__xss = 3">아델</a> & "따옴표" </td>'
+)
 
 # What a copy of the project leaves out: installs and outputs.
 NOT_COPIED = shutil.ignore_patterns("node_modules", "build", ".evidence")
@@ -78,6 +86,12 @@ def marts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"board {board_id}",
         ]
         extra.loc[i, "url"] = f"https://www.inven.co.kr/board/maple/{board_id}/{5000 + i}"
+    hostile = raw_posts(1)
+    job_group, job, _board = HOSTILE_JOB
+    hostile.loc[0, ["job_group", "category", "job"]] = [job_group, job, job]
+    hostile.loc[0, ["post_id", "title", "body"]] = [6000, HOSTILE_TITLE, HOSTILE_TITLE]
+    hostile.loc[0, "url"] = "https://www.inven.co.kr/board/maple/101/6000"
+    extra = pd.concat([extra, hostile], ignore_index=True)
     with lake.session() as session:
         session.append("raw_posts", extra, key=("board_id", "post_id"))
         session.append("ensemble_predictions", ensemble_predictions(extra, ("v1", "v2")))

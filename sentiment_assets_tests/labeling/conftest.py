@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
+from sentiment_assets.lib.labeling.fake_llm import FakeLlmServer
 from sentiment_assets.lib.labeling.records import LabelAttempt
 from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets_tests.labeling.fake_llm import FakeLlmServer
 
 # The crawler's raw_posts schema (issue 3); tests create the table themselves.
 RAW_POSTS_DDL = """

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sentiment_assets.lib.labeling.fake_llm import keyword_label
 from sentiment_assets.lib.models.base import LABEL_INDEX, ModelLoadError
-from sentiment_assets_tests.labeling.fake_llm import keyword_label
 
 MODEL_FILE = "keyword_model.json"
 LOADER = "sentiment_assets_tests.labeling.keyword_model:load"

@@ -10,11 +10,11 @@ from sentiment_assets.defs.labeling.assets import labeled_chunks, raw_chunks
 from sentiment_assets.defs.labeling.resources import LlmResource
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.labeling.chunks import freeze_chunks
+from sentiment_assets.lib.labeling.fake_llm import FakeLlmServer, keyword_label
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.text.normalize import post_text
 from sentiment_assets_tests.labeling import keyword_model
 from sentiment_assets_tests.labeling.conftest import add_raw_posts
-from sentiment_assets_tests.labeling.fake_llm import FakeLlmServer, keyword_label
 
 
 def chunk_config(threshold: int, flush: bool) -> dict:

@@ -12,11 +12,11 @@ import pytest
 
 from sentiment_assets.cli import label as label_command
 from sentiment_assets.cli.main import SUBCOMMANDS
+from sentiment_assets.lib.labeling.fake_llm import FakeLlmServer
 from sentiment_assets.lib.labeling.records import PostToLabel
 from sentiment_assets.lib.labeling.weak import WeakLabeler
 from sentiment_assets_tests.labeling import keyword_model
 from sentiment_assets_tests.labeling.conftest import assert_no_invented_labels
-from sentiment_assets_tests.labeling.fake_llm import FakeLlmServer
 
 
 def main(argv: list[str]) -> int:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from sentiment_assets.lib.labeling.config import LabelerConfig, build_labeler
+from sentiment_assets.lib.labeling.fake_llm import FakeLlmServer, keyword_label
 from sentiment_assets.lib.labeling.labeler import LlmLabeler
 from sentiment_assets.lib.labeling.records import PostToLabel
 from sentiment_assets_tests.labeling.conftest import assert_no_invented_labels
-from sentiment_assets_tests.labeling.fake_llm import FakeLlmServer, keyword_label
 
 POSTS = [
     PostToLabel("a", "보스 보상 너프 진짜 최악"),

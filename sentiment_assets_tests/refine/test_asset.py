@@ -11,6 +11,7 @@ import pandas as pd
 from sentiment_assets.defs.labeling.resources import LlmResource
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.defs.refine.assets import refined_labels
+from sentiment_assets.lib.labeling.fake_llm import FakeLlmServer, keyword_label
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import LABELS
 from sentiment_assets.lib.refine.tables import (
@@ -19,7 +20,6 @@ from sentiment_assets.lib.refine.tables import (
     current_labels,
     label_history,
 )
-from sentiment_assets_tests.labeling.fake_llm import FakeLlmServer, keyword_label
 from sentiment_assets_tests.refine.fixtures import (
     add_feedback,
     add_labeled_posts,

@@ -19,7 +19,9 @@ from sentiment_assets.lib.crawl.run import crawl_into_lakehouse
     description="One row per Inven post, keyed by (board_id, post_id): title, plain-text body, "
     "salted author hash, posted_at and crawled_at (UTC), views, recommends, raw category with "
     "the mapped job and job group, url and content hash. Append-only and deduplicated, never "
-    "rewritten. Pages that fail go to crawl_errors with a saved copy; cursors to crawl_cursors.",
+    "rewritten. Pages that fail go to crawl_errors with a saved copy; posts (or comments) that "
+    "still fail after the in-run retries to crawl_failures, from which later runs fetch them "
+    "again; cursors to crawl_cursors.",
 )
 def raw_posts(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, inven: InvenCrawlerResource
@@ -41,6 +43,9 @@ def raw_posts(
             "article_pages": sum(b.article_pages for b in boards),
             "errors": report.errors,
             "errors_by_board": dg.MetadataValue.json({b.board_key: b.errors for b in boards}),
+            "failed_posts": sum(b.failed_posts for b in boards),
+            "retried_failures": sum(b.retried_failures for b in boards),
+            "recovered_posts": sum(b.recovered for b in boards),
             "stop_by_board": dg.MetadataValue.json({b.board_key: b.stop for b in boards}),
             "requests": report.requests,
             "elapsed_s": round(report.elapsed_s, 3),

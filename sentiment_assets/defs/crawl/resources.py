@@ -37,11 +37,20 @@ class InvenCrawlerResource(dg.ConfigurableResource):
     )
     timeout_s: float = Field(default=10.0, description="Per-request timeout.")
     max_retries: int = Field(default=3, description="Retries on timeouts, 429 and 5xx.")
+    parse_retries: int = Field(
+        default=2, description="Refetches of a page that arrives cut short or unparseable."
+    )
+    failure_retry_limit: int = Field(
+        default=5,
+        description="Runs that fetch a failed post again from its crawl_failures row before it "
+        "is left to `sentiment crawl --retry-failed`.",
+    )
     user_agent: str | None = Field(default=None, description="Overrides the default UA.")
     author_salt: str | None = Field(
         default=None,
-        description="Secret salt for author hashes. Unset: a random salt kept in the "
-        "warehouse folder (.crawl_author_salt), created on first use.",
+        description="Secret salt for author hashes. Unset: a random salt kept outside the "
+        "warehouse, in SENTIMENT_AUTHOR_SALT_FILE or ~/.config/maple-sentiment/author_salt, "
+        "created with mode 600 on first use.",
     )
     replay_posts: int = Field(default=360, description="Posts on the replay site at start.")
     replay_new_post_every_s: float = Field(
@@ -64,6 +73,8 @@ class InvenCrawlerResource(dg.ConfigurableResource):
             replay_delay_s=self.replay_delay_s,
             timeout_s=self.timeout_s,
             max_retries=self.max_retries,
+            parse_retries=self.parse_retries,
+            failure_retry_limit=self.failure_retry_limit,
             user_agent=self.user_agent,
             author_salt=self.author_salt,
             replay_posts=self.replay_posts,

@@ -11,6 +11,10 @@ from sentiment_assets.lib.labeling.config import LabelerConfig, build_labeler
 from sentiment_assets.lib.labeling.labeler import Labeler
 from sentiment_assets.lib.labeling.weak import DEFAULT_LOADER
 
+LLM_POOL = "llm_api"
+"""The pool of steps that call an LLM (limit 1 in dagster.yaml): they run outside the
+`lakehouse` pool, so a slow model never holds up the lake's writers."""
+
 
 class LlmResource(dg.ConfigurableResource):
     """The labeler: an OpenAI-compatible server, Gemini, or (no LLM configured) the ensemble.

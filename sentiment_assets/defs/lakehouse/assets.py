@@ -8,6 +8,7 @@ from sentiment_assets.defs.lakehouse.resources import (
     LAKEHOUSE_RETRY,
     LakehouseResource,
 )
+from sentiment_assets.lib.lakehouse.integrity import damaged_files
 
 
 @dg.asset(
@@ -16,13 +17,25 @@ from sentiment_assets.defs.lakehouse.resources import (
     retry_policy=LAKEHOUSE_RETRY,
     kinds={"duckdb"},
     description="One row per lakehouse table per snapshot: row and data-file counts, so data "
-    "growth and crawl health can be charted over time.",
+    "growth and crawl health can be charted over time. Fails, naming them, when data files "
+    "are damaged.",
 )
 def lakehouse_inventory(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     """Count rows and data files of every other table at the current snapshot."""
     with lakehouse.get().session() as lake:
+        # Row counts come from the catalog and never open a data file: check the files too.
+        damaged = damaged_files(lake.con)
+        if damaged:
+            listed = "; ".join(f"{d.table}: {d.path} ({d.error})" for d in damaged[:10])
+            raise dg.Failure(
+                description=f"{len(damaged)} lakehouse data files are damaged: {listed}. "
+                "Restore them from a backup (same paths); the catalog still lists them, so "
+                "their rows come back with them.",
+                metadata={"damaged_files": dg.MetadataValue.json([d.path for d in damaged])},
+                allow_retries=False,
+            )
         snapshot_id = lake.current_snapshot_id()
         counted = []
         for table in lake.tables():

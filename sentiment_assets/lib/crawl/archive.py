@@ -1,4 +1,4 @@
-"""A folder of pages kept exactly as fetched, laid out by what they are.
+"""A folder of pages kept as fetched, laid out by what they are.
 
     robots.txt
     board/maple/<board>/list-p<page>[-<view>].html
@@ -6,7 +6,9 @@
     comments/<board>/<post>.json
 
 `sentiment crawl --save-pages DIR` writes it; `sentiment replay-site --pages DIR` serves it, so a
-real crawl can be replayed offline, byte for byte.
+real crawl can be replayed offline. Nicknames and user ids are replaced by their salted hashes
+before a page is kept (`redact.py`); everything else is kept byte for byte, and a replay stores
+the same author hashes as the original crawl.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class PageArchive:
 
     @staticmethod
     def save(path: Path, content: bytes) -> None:
-        """Write a page, creating folders; the bytes are kept exactly as received."""
+        """Write a page (already anonymized by the crawler), creating folders."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(content)

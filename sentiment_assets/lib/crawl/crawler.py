@@ -6,23 +6,24 @@ move. The stop point is the high water of the crawl before last, so every stretc
 walked twice: offset pagination shifts under deletions, and a post that slid onto a page we had
 already read is picked up by the second walk. Walks cost list pages only; stored posts are never
 fetched again. A crawl killed or out of budget keeps the old cursor, so the next run pages down
-again, skips what is stored and picks up where the last one stopped. Posts whose fetch failed
-for a reason that may pass (timeouts, 429, 5xx) hold the cursor below them, so they are tried
-again.
+again, skips what is stored and picks up where the last one stopped.
+
+Failures are retried where they happen (the polite client retries timeouts, 429 and 5xx; a page
+that arrives cut short or unparseable is fetched again after a backoff). A post, or its
+comments, that still fails gets a crawl_failures row in the same commit as the batch, and only
+then may the cursor pass it: later runs fetch it again from that row (`failures.py`).
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sentiment_assets.lib.crawl.archive import PageArchive
-from sentiment_assets.lib.crawl.boards import BoardSpec, clean_category, job_for
+from sentiment_assets.lib.crawl.boards import BoardSpec
+from sentiment_assets.lib.crawl.failures import ARTICLE, COMMENTS, FailureBook
 from sentiment_assets.lib.crawl.fetcher import FetchError, Page, PoliteClient, RobotsDisallowed
-from sentiment_assets.lib.crawl.hashing import author_hash, content_hash
 from sentiment_assets.lib.crawl.parser import (
     ParseError,
     parse_article,
@@ -32,11 +33,15 @@ from sentiment_assets.lib.crawl.parser import (
 from sentiment_assets.lib.crawl.records import (
     CrawlCursor,
     CrawlErrorRecord,
+    CrawlFailure,
     RawComment,
     RawPost,
-    kst_to_utc,
     utc_now,
 )
+from sentiment_assets.lib.crawl.redact import redact_page
+from sentiment_assets.lib.crawl.reports import BoardReport, CrawlReport
+from sentiment_assets.lib.crawl.rows import comment_rows, post_row
+from sentiment_assets.lib.crawl.settings import CrawlSettings
 from sentiment_assets.lib.crawl.sinks import CrawlSink, save_page_copy
 from sentiment_assets.lib.crawl.urls import article_url, comments_form, comments_url, list_url
 
@@ -44,91 +49,6 @@ T = TypeVar("T")
 
 COMPLETE_STOPS = frozenset({"reached_cursor", "end_of_list", "max_pages"})
 """Stop reasons after which the board's cursor may move; the others leave work for next run."""
-
-
-@dataclass(frozen=True)
-class CrawlSettings:
-    """One crawl's targets and limits."""
-
-    base_url: str
-    boards: tuple[BoardSpec, ...]
-    author_salt: str
-    max_pages: int = 10
-    """List pages per board per run: how deep a first crawl (or a long outage) reaches back."""
-    page_budget: int = 1000
-    """Requests per run over all boards (list, article and comment pages), shared fairly."""
-    batch_size: int = 50
-    """Posts per commit; a killed crawl refetches at most this many."""
-    comments: bool = False
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-
-    def __post_init__(self) -> None:
-        """Refuse limits that would crawl nothing or commit never."""
-        if not self.author_salt:
-            raise ValueError("author_salt must not be empty")
-        if self.max_pages < 1 or self.page_budget < 1 or self.batch_size < 1:
-            raise ValueError("max_pages, page_budget and batch_size must be at least 1")
-        if not self.boards:
-            raise ValueError("no boards to crawl")
-
-
-@dataclass
-class BoardReport:
-    """What happened on one board."""
-
-    board_key: str
-    board_id: int
-    cursor_before: int | None
-    """High water before this crawl."""
-    stop_at: int | None
-    """Where this crawl stopped paging (None: it walked to the list's end or the depth limit)."""
-    cursor_after: int | None = None
-    new_posts: int = 0
-    list_pages: int = 0
-    article_pages: int = 0
-    comment_pages: int = 0
-    errors: int = 0
-    already_stored: int = 0
-    repeated_rows: int = 0
-    """Rows seen on an earlier list page of this run (the list shifted under us)."""
-    stop: str = "not_started"
-
-
-@dataclass
-class CrawlReport:
-    """What one crawl did, for logs, the CLI and materialization metadata."""
-
-    run_id: str
-    boards: list[BoardReport] = field(default_factory=list)
-    elapsed_s: float = 0.0
-    requests: int = 0
-
-    @property
-    def new_posts(self) -> int:
-        """New rows in raw_posts."""
-        return sum(b.new_posts for b in self.boards)
-
-    @property
-    def pages(self) -> int:
-        """List, article and comment pages fetched."""
-        return sum(b.list_pages + b.article_pages + b.comment_pages for b in self.boards)
-
-    @property
-    def errors(self) -> int:
-        """Pages recorded in crawl_errors."""
-        return sum(b.errors for b in self.boards)
-
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary."""
-        return {
-            "run_id": self.run_id,
-            "new_posts": self.new_posts,
-            "pages": self.pages,
-            "errors": self.errors,
-            "requests": self.requests,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "boards": {b.board_key: dict(vars(b)) for b in self.boards},
-        }
 
 
 class _Budget:
@@ -166,7 +86,9 @@ class Crawler:
         self._posts: list[RawPost] = []
         self._comments: list[RawComment] = []
         self._errors: list[CrawlErrorRecord] = []
+        self._failures: list[CrawlFailure] = []
         self._board: BoardReport | None = None
+        self._book: FailureBook | None = None
 
     def run(self) -> CrawlReport:
         """Crawl every board in turn; page-level failures are recorded, never raised."""
@@ -194,27 +116,35 @@ class Crawler:
         stop_at = cursor.stop_at_post_id if cursor else None
         report = BoardReport(spec.key, board_id, cursor_before=high, stop_at=stop_at)
         self._board = report
+        self._book = FailureBook(
+            self.sink.failures(board_id),
+            limit=self.settings.failure_retry_limit,
+            run_id=self.settings.run_id,
+        )
+        report.stop = self._retry_failures(spec, budget)
+        if self.settings.retry_failed_only or report.stop == "budget":
+            self._flush()
+            report.cursor_after = high
+            self._log_board(report)
+            return report
         seen: set[int] = set()
-        retry_later: set[int] = set()
         report.stop = "max_pages"
         for page_number in range(1, self.settings.max_pages + 1):
             if budget.left <= 0:
                 report.stop = "budget"
                 break
             url = list_url(self.settings.base_url, board_id, page_number, spec.view)
-            budget.left -= 1
-            page = self._fetch(url, "list", board_id, f"p{page_number}")
-            if page is None:
-                report.stop = "list_error"
-                break
-            report.list_pages += 1
-            if self.archive:
-                self.archive.save(
-                    self.archive.list_path(board_id, page_number, spec.view), page.content
-                )
-            listing = self._parse(parse_list_page, page, "list", board_id, f"p{page_number}")
+            listing = self._get_parsed(
+                url,
+                parse_list_page,
+                "list",
+                board_id,
+                f"p{page_number}",
+                budget,
+                lambda page, n=page_number: self._archive_list(spec, n, page),
+            )
             if listing is None:
-                report.stop = "list_error"
+                report.stop = "list_error" if budget.left > 0 else "budget"
                 break
             rows = [r for r in listing.rows if r.board_id in (None, board_id)]
             if not rows:
@@ -230,44 +160,71 @@ class Crawler:
             known = self.sink.known_post_ids(board_id, [r.post_id for r in fresh])
             report.already_stored += len(known)
             for row in fresh:
-                if row.post_id in known:
+                # A post with a failure row is fetched from that row (while due), not here.
+                if row.post_id in known or self._book.handled(row.post_id, ARTICLE):
                     continue
                 if budget.left <= 0:
                     report.stop = "budget"
                     break
-                budget.left -= 1
-                if not self._crawl_post(spec, row.post_id, budget):
-                    retry_later.add(row.post_id)
+                self._crawl_post(spec, row.post_id, budget)
             if report.stop == "budget":
                 break
             if stop_at is not None and any(r.post_id <= stop_at for r in rows):
                 report.stop = "reached_cursor"
                 break
+        # Failure rows go out in this commit, before the cursor moves past their posts.
         self._flush()
         if report.stop in COMPLETE_STOPS:
-            report.cursor_after = self._advance(spec, cursor, seen, retry_later)
+            report.cursor_after = self._advance(spec, cursor, seen)
         else:
             report.cursor_after = high
-        self.log(
-            f"board {spec.key}: {report.new_posts} new posts, {report.list_pages} list pages, "
-            f"{report.article_pages} articles, {report.errors} errors, stop={report.stop}"
-        )
+        self._log_board(report)
         return report
 
-    def _advance(
-        self, spec: BoardSpec, cursor: CrawlCursor | None, seen: set[int], retry_later: set[int]
-    ) -> int | None:
+    def _log_board(self, report: BoardReport) -> None:
+        self.log(
+            f"board {report.board_key}: {report.new_posts} new posts, {report.list_pages} list "
+            f"pages, {report.article_pages} articles, {report.errors} errors, "
+            f"{report.failed_posts} failed, {report.recovered} recovered, stop={report.stop}"
+        )
+
+    def _retry_failures(self, spec: BoardSpec, budget: _Budget) -> str:
+        """Fetch again the posts and comments earlier runs failed on; returns a stop reason."""
+        assert self._book is not None and self._board is not None
+        board_id = spec.board.board_id
+        due = self._book.due(
+            comments=self.settings.comments or self.settings.retry_failed_only,
+            everything=self.settings.retry_failed_only,
+        )
+        stored = self.sink.known_post_ids(board_id, {f.post_id for f in due})
+        for failure in due:
+            if budget.left <= 0:
+                return "budget"
+            self._board.retried_failures += 1
+            if failure.page_kind == ARTICLE and failure.post_id in stored:
+                # Stored meanwhile (by a concurrent crawl): close the row, fetch nothing.
+                self._resolve(board_id, failure.post_id, ARTICLE, failure.url)
+            elif failure.page_kind == ARTICLE:
+                self._crawl_post(spec, failure.post_id, budget)
+            else:
+                referer = article_url(self.settings.base_url, board_id, failure.post_id)
+                self._crawl_comments(spec, failure.post_id, referer, budget)
+        return "retried_failures"
+
+    def _archive_list(self, spec: BoardSpec, page_number: int, page: Page) -> None:
+        assert self._board is not None
+        self._board.list_pages += 1
+        if self.archive:
+            path = self.archive.list_path(spec.board.board_id, page_number, spec.view)
+            self.archive.save(path, self._private("list", page.content, page.content_type))
+
+    def _advance(self, spec: BoardSpec, cursor: CrawlCursor | None, seen: set[int]) -> int | None:
         """Move the cursor after a complete walk; returns the new high water."""
         old_high = cursor.high_water_post_id if cursor else None
         if not seen:
             return old_high
         high = max(seen) if old_high is None else max(max(seen), old_high)
         stop = old_high
-        if retry_later:
-            # Keep failed posts above the stop point so the next walk reaches them again.
-            limit = min(retry_later) - 1
-            high = min(high, limit)
-            stop = None if stop is None else min(stop, limit)
         if cursor is None or (high, stop) != (old_high, cursor.stop_at_post_id):
             self.sink.save_cursor(
                 CrawlCursor(
@@ -282,122 +239,191 @@ class Crawler:
         return high
 
     # ---- one post ------------------------------------------------------------------------------
-    def _crawl_post(self, spec: BoardSpec, post_id: int, budget: _Budget) -> bool:
-        """Fetch, parse and queue one post; False when it should be tried again next run."""
+    def _crawl_post(self, spec: BoardSpec, post_id: int, budget: _Budget) -> None:
+        """Fetch, parse and queue one post, or record it as failed."""
         board = spec.board
         url = article_url(self.settings.base_url, board.board_id, post_id)
-        try:
-            page = self.client.get(url)
-        except FetchError as exc:
-            self._record_fetch_failure(exc, "article", board.board_id, str(post_id))
-            return not exc.retryable
+        fetched = self._get_parsed(
+            url,
+            parse_article,
+            ARTICLE,
+            board.board_id,
+            str(post_id),
+            budget,
+            lambda page: self._archive_article(board.board_id, post_id, page),
+            failed_post=post_id,
+        )
+        if fetched is None:
+            return
+        article = fetched
+        self._posts.append(post_row(board, post_id, url, article, self.settings))
+        self._resolve(board.board_id, post_id, ARTICLE, url)
+        if self.settings.comments:
+            # Comments ride on their post: the post is never fetched again, so comments that
+            # fail get a failure row of their own and are fetched again from it.
+            self._crawl_comments(spec, post_id, url, budget)
+        if len(self._posts) >= self.settings.batch_size:
+            self._flush()
+
+    def _archive_article(self, board_id: int, post_id: int, page: Page) -> None:
         assert self._board is not None
         self._board.article_pages += 1
         if self.archive:
-            self.archive.save(self.archive.article_path(board.board_id, post_id), page.content)
-        article = self._parse(parse_article, page, "article", board.board_id, str(post_id))
-        if article is None:
-            return True
-        salt = self.settings.author_salt
-        category = clean_category(article.category)
-        self._posts.append(
-            RawPost(
-                board_id=board.board_id,
-                post_id=post_id,
-                board_name=board.name,
-                job_group=board.job_group,
-                category=category,
-                job=job_for(category),
-                title=article.title,
-                body=article.body,
-                has_media=article.has_media,
-                author_hash=author_hash(article.author, salt),
-                posted_at=kst_to_utc(article.posted_at),
-                views=article.views,
-                recommends=article.recommends,
-                url=url,
-                content_hash=content_hash(article.title, article.body),
-                crawled_at=utc_now(),
-                crawl_run=self.settings.run_id,
-            )
-        )
-        if self.settings.comments:
-            # Comments ride on their post: skipping them for budget would lose them for good,
-            # since the post is never fetched again.
-            budget.left -= 1
-            self._crawl_comments(spec, post_id, url)
-        if len(self._posts) >= self.settings.batch_size:
-            self._flush()
-        return True
+            content = self._private(ARTICLE, page.content, page.content_type)
+            self.archive.save(self.archive.article_path(board_id, post_id), content)
 
-    def _crawl_comments(self, spec: BoardSpec, post_id: int, referer: str) -> None:
+    def _crawl_comments(
+        self,
+        spec: BoardSpec,
+        post_id: int,
+        referer: str,
+        budget: _Budget,
+    ) -> None:
+        # The first fetch happens whatever the budget says: a post queued for storing must not
+        # lose its comments to the budget (retries of an unparseable answer do wait for it).
         board_id = spec.board.board_id
         endpoint = comments_url(self.settings.base_url)
-        try:
-            page = self.client.post_form(
+
+        def fetch() -> Page:
+            return self.client.post_form(
                 endpoint, comments_form(board_id, post_id), referer=referer
             )
-        except FetchError as exc:
-            self._record_fetch_failure(exc, "comments", board_id, str(post_id))
+
+        comments = self._get_parsed(
+            endpoint,
+            parse_comments,
+            COMMENTS,
+            board_id,
+            str(post_id),
+            budget,
+            lambda page: self._archive_comments(board_id, post_id, page),
+            failed_post=post_id,
+            fetch=fetch,
+            failure_url=referer,
+        )
+        if comments is None:
             return
+        self._resolve(board_id, post_id, COMMENTS, referer)
+        self._comments.extend(comment_rows(board_id, post_id, comments, self.settings))
+
+    def _archive_comments(self, board_id: int, post_id: int, page: Page) -> None:
         assert self._board is not None
         self._board.comment_pages += 1
         if self.archive:
-            self.archive.save(self.archive.comments_path(board_id, post_id), page.content)
-        comments = self._parse(parse_comments, page, "comments", board_id, str(post_id))
-        if comments is None:
-            return
-        now = utc_now()
-        for comment in comments:
-            self._comments.append(
-                RawComment(
-                    board_id=board_id,
-                    post_id=post_id,
-                    comment_id=comment.comment_id,
-                    parent_id=comment.parent_id,
-                    author_hash=author_hash(comment.author, self.settings.author_salt),
-                    body=comment.body,
-                    posted_at=kst_to_utc(comment.posted_at) if comment.posted_at else None,
-                    recommends=comment.recommends,
-                    crawled_at=now,
-                    crawl_run=self.settings.run_id,
-                )
-            )
+            content = self._private(COMMENTS, page.content, page.content_type)
+            self.archive.save(self.archive.comments_path(board_id, post_id), content)
 
     # ---- plumbing ------------------------------------------------------------------------------
-    def _fetch(self, url: str, kind: str, board_id: int, ident: str) -> Page | None:
-        try:
-            return self.client.get(url)
-        except FetchError as exc:
-            self._record_fetch_failure(exc, kind, board_id, ident)
+    def _get_parsed(
+        self,
+        url: str,
+        parser: Callable[[str], T],
+        kind: str,
+        board_id: int,
+        ident: str,
+        budget: _Budget,
+        on_page: Callable[[Page], None],
+        *,
+        failed_post: int | None = None,
+        fetch: Callable[[], Page] | None = None,
+        failure_url: str | None = None,
+    ) -> T | None:
+        """Fetch and parse a page, fetching it again after a backoff while it will not parse.
+
+        Each fetch costs one request of `budget`. A page that still fails becomes an error row
+        (with a saved copy) and, for a post's article or comments, a crawl_failures row.
+        """
+        attempts = self.settings.parse_retries + 1
+        for attempt in range(attempts):
+            budget.left -= 1
+            try:
+                page = fetch() if fetch else self.client.get(url)
+            except FetchError as exc:
+                self._record_fetch_failure(exc, kind, board_id, ident)
+                final = not exc.retryable
+                if failed_post is not None:
+                    self._fail(
+                        board_id,
+                        failed_post,
+                        kind,
+                        failure_url or url,
+                        exc.reason,
+                        exc.status,
+                        final=final,
+                    )
+                return None
+            on_page(page)
+            try:
+                return parser(page.text)
+            except ParseError as exc:
+                reason = f"parse error: {exc}"
+            except Exception as exc:
+                # A parser bug on one odd page must not stop an unattended crawl; the saved copy
+                # is what reproduces it.
+                reason = f"parser failure: {type(exc).__name__}: {exc}"
+            if attempt + 1 < attempts and budget.left > 0:
+                self.client.back_off(url, attempt)
+                continue
+            if attempt:
+                reason = f"{reason} (after {attempt + 1} fetches)"
+            content = self._private(kind, page.content, page.content_type)
+            saved = save_page_copy(self.sink.root, kind, board_id, ident, content)
+            self._error(page.url, kind, board_id, reason, page.status, True, saved)
+            if failed_post is not None:
+                self._fail(
+                    board_id,
+                    failed_post,
+                    kind,
+                    failure_url or url,
+                    reason,
+                    page.status,
+                    final=False,
+                )
             return None
+        raise AssertionError("unreachable: the loop returns")
+
+    def _fail(
+        self,
+        board_id: int,
+        post_id: int,
+        kind: str,
+        url: str,
+        reason: str,
+        status: int | None,
+        *,
+        final: bool,
+    ) -> None:
+        assert self._book is not None and self._board is not None
+        self._board.failed_posts += 1
+        self._failures.append(
+            self._book.failed(
+                board_id, post_id, kind, url, reason=reason, status=status, final=final
+            )
+        )
+
+    def _resolve(self, board_id: int, post_id: int, kind: str, url: str) -> None:
+        assert self._book is not None and self._board is not None
+        row = self._book.succeeded(board_id, post_id, kind, url)
+        if row is not None:
+            self._board.recovered += 1
+            self._failures.append(row)
+
+    def _private(self, kind: str, content: bytes, content_type: str | None) -> bytes:
+        """A page as kept on disk: nicknames and user ids replaced by their hashes."""
+        return redact_page(content, kind, self.settings.author_salt, content_type)
 
     def _record_fetch_failure(self, exc: FetchError, kind: str, board_id: int, ident: str) -> None:
         reason = exc.reason
-        if kind == "article" and exc.status in (404, 410):
+        if kind == ARTICLE and exc.status in (404, 410):
             reason = f"{reason}: post deleted between list and fetch, or moved"
+            exc.reason = reason
         saved = None
         if exc.content:
-            saved = save_page_copy(self.sink.root, kind, board_id, ident, exc.content)
+            content = self._private(kind, exc.content, None)
+            saved = save_page_copy(self.sink.root, kind, board_id, ident, content)
         self._error(exc.url, kind, board_id, reason, exc.status, exc.retryable, saved)
         if isinstance(exc, RobotsDisallowed):
             self.log(f"skipped {exc.url}: {reason}")
-
-    def _parse(
-        self, parser: Callable[[str], T], page: Page, kind: str, board_id: int, ident: str
-    ) -> T | None:
-        """Run a parser; a failure becomes an error row with the page saved, never a crash."""
-        try:
-            return parser(page.text)
-        except ParseError as exc:
-            reason = f"parse error: {exc}"
-        except Exception as exc:
-            # A parser bug on one odd page must not stop an unattended crawl; the saved copy
-            # is what reproduces it.
-            reason = f"parser failure: {type(exc).__name__}: {exc}"
-        saved = save_page_copy(self.sink.root, kind, board_id, ident, page.content)
-        self._error(page.url, kind, board_id, reason, page.status, False, saved)
-        return None
 
     def _error(
         self,
@@ -427,9 +453,9 @@ class Crawler:
         self.log(f"{kind} page failed: {url}: {reason}")
 
     def _flush(self) -> None:
-        if not (self._posts or self._comments or self._errors):
+        if not (self._posts or self._comments or self._errors or self._failures):
             return
-        written = self.sink.write(self._posts, self._comments, self._errors)
+        written = self.sink.write(self._posts, self._comments, self._errors, self._failures)
         assert self._board is not None
         self._board.new_posts += written
-        self._posts, self._comments, self._errors = [], [], []
+        self._posts, self._comments, self._errors, self._failures = [], [], [], []

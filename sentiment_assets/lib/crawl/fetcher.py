@@ -239,6 +239,15 @@ class PoliteClient:
             reason = rules.unreachable or "disallowed by robots.txt"
             raise RobotsDisallowed(url, reason, attempts=0)
 
+    def back_off(self, url: str, attempt: int) -> None:
+        """Make the next request to `url`'s host wait one backoff step.
+
+        A page that came back unusable (cut short, a maintenance page) is asked for again no
+        sooner than a failed request would be.
+        """
+        gate = self._gate(url)
+        gate.ready_at = max(gate.ready_at, self.clock() + self._backoff(attempt))
+
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.politeness.max_backoff_s, self.politeness.backoff_s * 2**attempt)
         # "Equal jitter": at least half the exponential step, so retries still spread out.

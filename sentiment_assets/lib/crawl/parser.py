@@ -39,7 +39,12 @@ _DATE = re.compile(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})\.?\s+(\d{1,2}):(\d{2})(
 _HREF_IDS = re.compile(r"/board/maple/(\d+)/(\d+)")
 _CLOSING_HTML = re.compile(r"</html\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# Control characters (terminal escapes and the like), bidi overrides (they reorder what a reader
+# of the review app or the dashboards sees) and invisible zero-width spaces (hidden inside a word
+# they split it: 너\u200b프). Newlines and tabs are whitespace, handled above; zero-width joiners
+# stay, emoji sequences need them (models drop them in `normalize`).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 _BLOCK_TAGS = {
     "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
@@ -105,7 +110,7 @@ def _require_complete(page: str, what: str) -> None:
 
 
 def _clean(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
 
 
 def _text(selection: Selector | None) -> str:

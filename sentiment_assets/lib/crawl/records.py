@@ -65,19 +65,38 @@ CRAWL_CURSORS_COLUMNS: dict[str, str] = {
     "updated_at": "timestamp",
     "crawl_run": "varchar",
 }
+CRAWL_FAILURES_COLUMNS: dict[str, str] = {
+    "board_id": "integer",
+    "post_id": "bigint",
+    "page_kind": "varchar",
+    "url": "varchar",
+    "state": "varchar",
+    "attempts": "integer",
+    "error": "varchar",
+    "http_status": "integer",
+    "occurred_at": "timestamp",
+    "crawl_run": "varchar",
+}
 TABLES: dict[str, dict[str, str]] = {
     "raw_posts": RAW_POSTS_COLUMNS,
     "raw_comments": RAW_COMMENTS_COLUMNS,
     "crawl_errors": CRAWL_ERRORS_COLUMNS,
     "crawl_cursors": CRAWL_CURSORS_COLUMNS,
+    "crawl_failures": CRAWL_FAILURES_COLUMNS,
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "raw_posts": ("board_id", "post_id"),
     "raw_comments": ("board_id", "post_id", "comment_id"),
     "crawl_cursors": ("board_key", "high_water_post_id", "stop_at_post_id"),
     "crawl_errors": (),
+    "crawl_failures": ("board_id", "post_id", "page_kind", "attempts", "state"),
 }
 """Dedupe keys: a rerun of a batch writes nothing twice. Errors are events, kept every time."""
+
+OPEN, RESOLVED, GAVE_UP, FINAL = "open", "resolved", "gave_up", "final"
+"""States of a crawl_failures row: retried by later runs; fetched since; past the retry limit;
+refused for good (404/410 and other 4xx, robots.txt). Only `sentiment crawl --retry-failed`
+revisits the last two."""
 
 _PANDAS_DTYPES = {
     "integer": "Int32",
@@ -151,6 +170,29 @@ class CrawlErrorRecord:
     retryable: bool
     saved_path: str | None
     """Copy of the page as received, relative to the sink's folder (None if nothing came)."""
+    occurred_at: datetime
+    crawl_run: str
+
+
+@dataclass(frozen=True)
+class CrawlFailure:
+    """One row of crawl_failures: a post (or its comments) that a crawl could not store.
+
+    The table is the crawler's to-do list for failed posts: the newest row of a
+    (board_id, post_id, page_kind) says where it stands, and a board's cursor may pass a post
+    only once it is stored or has such a row.
+    """
+
+    board_id: int
+    post_id: int
+    page_kind: str
+    """article or comments."""
+    url: str
+    state: str
+    attempts: int
+    """Crawl runs that tried the page and failed, this one included (0 for a resolved row)."""
+    error: str | None
+    http_status: int | None
     occurred_at: datetime
     crawl_run: str
 

@@ -17,13 +17,12 @@ from sentiment_assets.lib.crawl.archive import PageArchive
 from sentiment_assets.lib.crawl.boards import DEFAULT_BOARDS, BoardSpec, parse_board_specs
 from sentiment_assets.lib.crawl.crawler import Crawler, CrawlReport, CrawlSettings
 from sentiment_assets.lib.crawl.fetcher import PoliteClient, Politeness
-from sentiment_assets.lib.crawl.hashing import load_or_create_salt
 from sentiment_assets.lib.crawl.records import KST
 from sentiment_assets.lib.crawl.replay.server import ReplayServer, synthetic_site
+from sentiment_assets.lib.crawl.salt import author_salt
 from sentiment_assets.lib.crawl.sinks import CrawlSink, JsonlSink, LakehouseSink
 from sentiment_assets.lib.lakehouse import Lakehouse
 
-SALT_FILE = ".crawl_author_salt"
 REPLAY_EPOCH_FILE = ".replay_site_epoch"
 REPLAY_DELAY_S = 0.005
 """Politeness delay against the in-process replay site: keeps the code path, costs no time."""
@@ -40,6 +39,10 @@ class CrawlOptions:
     page_budget: int = 1000
     batch_size: int = 50
     comments: bool = False
+    parse_retries: int = 2
+    failure_retry_limit: int = 5
+    retry_failed_only: bool = False
+    """Only revisit recorded failures (`sentiment crawl --retry-failed`)."""
     delay_s: float = 1.0
     replay_delay_s: float = REPLAY_DELAY_S
     timeout_s: float = 10.0
@@ -47,7 +50,7 @@ class CrawlOptions:
     backoff_s: float = 1.0
     user_agent: str | None = None
     author_salt: str | None = None
-    """None: the installation's salt file in the warehouse folder (created on first use)."""
+    """None: the installation's salt file, outside the warehouse (created on first use)."""
     replay_posts: int = 360
     replay_seed: int = 7
     replay_new_post_every_s: float = 20.0
@@ -110,9 +113,11 @@ def crawl_target(
         yield server.base_url, True
 
 
-def resolve_salt(options: CrawlOptions, warehouse: Path) -> str:
-    """The explicit salt, else the one kept in the warehouse folder."""
-    return options.author_salt or load_or_create_salt(warehouse / SALT_FILE)
+def resolve_salt(
+    options: CrawlOptions, warehouse: Path, log: Callable[[str], None] | None = None
+) -> str:
+    """The explicit salt, else the installation's salt file outside the warehouse (`salt.py`)."""
+    return author_salt(warehouse, explicit=options.author_salt, log=log)
 
 
 def run_crawl(
@@ -135,8 +140,12 @@ def run_crawl(
             page_budget=options.page_budget,
             batch_size=options.batch_size,
             comments=options.comments,
-            **({"run_id": run_id} if run_id else {}),
+            parse_retries=options.parse_retries,
+            failure_retry_limit=options.failure_retry_limit,
+            retry_failed_only=options.retry_failed_only,
         )
+        if run_id:
+            settings = replace(settings, run_id=run_id)
         if log:
             log(f"crawling {base_url}{' (replay site)' if replay else ''}: {options.boards}")
         with PoliteClient(options.politeness(replay=replay)) as client:
@@ -155,7 +164,7 @@ def crawl_into_lakehouse(
     archive: Path | None = None,
 ) -> CrawlReport:
     """Crawl into raw_posts (plus raw_comments, crawl_errors, crawl_cursors) of `lakehouse`."""
-    salt = resolve_salt(options, lakehouse.root)
+    salt = resolve_salt(options, lakehouse.root, log)
     with lakehouse.session() as session:
         sink = LakehouseSink(session, lakehouse.root)
         return run_crawl(
@@ -182,7 +191,7 @@ def crawl_into_jsonl(
 
     The salt still lives in the warehouse folder, so author hashes match the lakehouse's.
     """
-    salt = resolve_salt(options, warehouse)
+    salt = resolve_salt(options, warehouse, log)
     os.makedirs(output.parent, exist_ok=True)
     sink = JsonlSink(output)
     return run_crawl(

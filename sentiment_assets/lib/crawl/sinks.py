@@ -1,8 +1,10 @@
 """Where a crawl's rows go: the lakehouse, or JSON Lines files for `sentiment crawl --output`.
 
-Both sinks answer the same questions (what is known, where is the cursor) and take the same
-batches, so the crawler runs one code path whichever is used. A batch is committed before the
-next page is fetched, so a killed crawl loses at most the batch in flight.
+Both sinks answer the same questions (what is known, where is the cursor, which posts failed)
+and take the same batches, so the crawler runs one code path whichever is used. A batch is
+committed whole (the lakehouse: one commit; JSON Lines: in an order that never claims more than
+is on disk) before the cursor moves, so a killed crawl loses at most the batch in flight, and
+that batch is fetched again by the next run.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Protocol
 from sentiment_assets.lib.crawl.records import (
     CRAWL_CURSORS_COLUMNS,
     KEYS,
+    RESOLVED,
     TABLES,
     CrawlCursor,
     CrawlErrorRecord,
+    CrawlFailure,
     RawComment,
     RawPost,
     create_table_sql,
@@ -47,11 +51,16 @@ class CrawlSink(Protocol):
         """Which of `post_ids` are already stored for `board_id`."""
         ...
 
+    def failures(self, board_id: int | None = None) -> list[CrawlFailure]:
+        """The newest crawl_failures row of every failed page (of `board_id`, or all boards)."""
+        ...
+
     def write(
         self,
         posts: Sequence[RawPost],
         comments: Sequence[RawComment],
         errors: Sequence[CrawlErrorRecord],
+        failures: Sequence[CrawlFailure] = (),
     ) -> int:
         """Store one batch durably; returns how many posts were new."""
         ...
@@ -62,7 +71,11 @@ class CrawlSink(Protocol):
 
 
 def save_page_copy(root: Path, kind: str, board_id: int | None, ident: str, content: bytes) -> str:
-    """Keep a page as received under `root/crawl_pages/<date>/`; returns its relative path."""
+    """Keep a page under `root/crawl_pages/<date>/`; returns its relative path.
+
+    The crawler passes the page as received with nicknames and user ids already replaced by
+    their hashes (`redact.py`): these copies sit in the warehouse.
+    """
     digest = hashlib.sha256(content).hexdigest()[:12]
     day = utc_now().strftime("%Y-%m-%d")
     relative = Path(PAGES_FOLDER) / day / f"{kind}-{board_id or 'na'}-{ident}-{digest}.html"
@@ -109,23 +122,41 @@ class LakehouseSink:
         ).fetchall()
         return {int(r[0]) for r in rows}
 
+    def failures(self, board_id: int | None = None) -> list[CrawlFailure]:
+        """Newest row per failed page, oldest failure first."""
+        where, params = ("where board_id = ?", [board_id]) if board_id is not None else ("", [])
+        cols = ", ".join(TABLES["crawl_failures"])
+        rows = self.session.con.execute(
+            f"select {cols} from {ALIAS}.crawl_failures {where} "
+            "qualify row_number() over (partition by board_id, post_id, page_kind "
+            "order by occurred_at desc, state = 'resolved' desc, attempts desc) = 1 "
+            "order by occurred_at, board_id, post_id",
+            params,
+        ).fetchall()
+        return [CrawlFailure(*row) for row in rows]
+
     def write(
         self,
         posts: Sequence[RawPost],
         comments: Sequence[RawComment],
         errors: Sequence[CrawlErrorRecord],
+        failures: Sequence[CrawlFailure] = (),
     ) -> int:
-        """Append each non-empty part with its dedupe key; returns new post rows."""
-        written = 0
-        if posts:
-            frame = to_frame(posts, TABLES["raw_posts"])
-            written = self.session.append("raw_posts", frame, key=KEYS["raw_posts"]).rows_written
-        if comments:
-            frame = to_frame(comments, TABLES["raw_comments"])
-            self.session.append("raw_comments", frame, key=KEYS["raw_comments"])
-        if errors:
-            self.session.append("crawl_errors", to_frame(errors, TABLES["crawl_errors"]))
-        return written
+        """Append every non-empty part, with its dedupe key, in one commit; returns new posts."""
+        parts = [
+            (table, to_frame(rows, TABLES[table]), KEYS[table])
+            for table, rows in (
+                ("raw_posts", posts),
+                ("raw_comments", comments),
+                ("crawl_errors", errors),
+                ("crawl_failures", failures),
+            )
+            if rows
+        ]
+        if not parts:
+            return 0
+        results = self.session.append_all(parts)
+        return results[0].rows_written if posts else 0
 
     def save_cursor(self, cursor: CrawlCursor) -> None:
         """Append a cursor row; the newest row per board is the cursor."""
@@ -149,6 +180,7 @@ class JsonlSink:
         self.comments_path = self.root / f"{stem}.comments.jsonl"
         self.errors_path = self.root / f"{stem}.errors.jsonl"
         self.cursors_path = self.root / f"{stem}.cursors.json"
+        self.failures_path = self.root / f"{stem}.failures.jsonl"
         self._known: set[tuple[int, int]] = set()
         for record in _read_jsonl(output):
             self._known.add((int(record["board_id"]), int(record["post_id"])))
@@ -157,6 +189,12 @@ class JsonlSink:
             for r in _read_jsonl(self.comments_path)
         }
         _read_jsonl(self.errors_path)
+        self._failures: dict[tuple[int, int, str], CrawlFailure] = {}
+        for record in _read_jsonl(self.failures_path):
+            self._note_failure(from_json_record(CrawlFailure, record))
+
+    def _note_failure(self, failure: CrawlFailure) -> None:
+        self._failures[(failure.board_id, failure.post_id, failure.page_kind)] = failure
 
     def cursor(self, board_key: str) -> CrawlCursor | None:
         """The board's cursor from the cursors file."""
@@ -169,11 +207,17 @@ class JsonlSink:
         """Ids already in the posts file."""
         return {p for p in post_ids if (board_id, p) in self._known}
 
+    def failures(self, board_id: int | None = None) -> list[CrawlFailure]:
+        """Newest row per failed page, oldest failure first."""
+        rows = [f for f in self._failures.values() if board_id in (None, f.board_id)]
+        return sorted(rows, key=lambda f: (f.occurred_at, f.board_id, f.post_id))
+
     def write(
         self,
         posts: Sequence[RawPost],
         comments: Sequence[RawComment],
         errors: Sequence[CrawlErrorRecord],
+        failures: Sequence[CrawlFailure] = (),
     ) -> int:
         """Append new rows only; returns new posts."""
         fresh = []
@@ -190,8 +234,14 @@ class JsonlSink:
                 new_comments.append(comment)
         _append_jsonl(self.comments_path, new_comments)
         _append_jsonl(self.errors_path, errors)
-        # Posts last: a post on disk means its comments and the batch's errors are too.
+        # A failure row before the posts, its resolution after them: a crash in between leaves
+        # a post recorded as failed (and fetched again), never one marked done but missing.
+        _append_jsonl(self.failures_path, [f for f in failures if f.state != RESOLVED])
+        # Posts after their comments: a post on disk means its comments are too.
         _append_jsonl(self.output, fresh)
+        _append_jsonl(self.failures_path, [f for f in failures if f.state == RESOLVED])
+        for failure in failures:
+            self._note_failure(failure)
         return len(fresh)
 
     def save_cursor(self, cursor: CrawlCursor) -> None:

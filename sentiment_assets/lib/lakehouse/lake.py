@@ -25,11 +25,14 @@ import duckdb
 import pandas as pd
 
 from sentiment_assets.lib.lakehouse.errors import LakehouseError
+from sentiment_assets.lib.lakehouse.integrity import damaged_file_in
 from sentiment_assets.lib.lakehouse.location import LakeLocation
 
 T = TypeVar("T")
 
 ALIAS = "lake"
+KEY_GUARDS = "key_guards"
+"""Schema of one-row tables, one per keyed table, that each keyed append rewrites (see `append`)."""
 _RETRYABLE_FRAGMENTS = ("conflict", "database is locked", "busy", "lock on file")
 
 
@@ -59,6 +62,40 @@ def _is_retryable(exc: BaseException) -> bool:
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _guard_name(table: str) -> str:
+    # Never the table's own name: lookups by table name alone must not find the guard.
+    return f"{table}__key_guard"
+
+
+def _guard_table(table: str) -> str:
+    return f"{ALIAS}.{KEY_GUARDS}.{_quote_ident(_guard_name(table))}"
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, key: Sequence[str]
+) -> int:
+    """Insert `frame`'s rows whose key is not stored yet (all rows without a key)."""
+    target = f"{ALIAS}.{_quote_ident(table)}"
+    con.register("incoming", frame)
+    try:
+        con.execute(f"create table if not exists {target} as select * from incoming limit 0")
+        source = "select * from incoming"
+        if key:
+            cols = ", ".join(_quote_ident(c) for c in key)
+            match = " and ".join(
+                f"t.{_quote_ident(c)} is not distinct from s.{_quote_ident(c)}" for c in key
+            )
+            source = (
+                f"select * from incoming s where not exists "
+                f"(select 1 from {target} t where {match}) "
+                f"qualify row_number() over (partition by {cols}) = 1"
+            )
+        row = con.execute(f"insert into {target} by name {source}").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.unregister("incoming")
 
 
 def _sql_literal(text: str) -> str:
@@ -110,35 +147,61 @@ class LakeSession:
         """Append `frame` to `table`, creating it from the frame's schema on first write.
 
         With `key`, rows whose key is already stored (or repeated inside `frame`) are skipped,
-        which makes re-running a batch a no-op instead of a duplicate.
+        which makes re-running a batch a no-op instead of a duplicate. The check holds across
+        processes too: DuckLake lets concurrent inserts into one table commit side by side
+        (they never conflict), so two writers could both find a key missing and both store it.
+        A keyed append therefore also rewrites the table's row in `key_guards`; two
+        transactions that delete from the same table do conflict at commit, the loser's commit
+        fails, and `transaction` runs it again, key check included, on the winner's snapshot.
         """
-        target = f"{ALIAS}.{_quote_ident(table)}"
-        message = f"append {table} {uuid.uuid4().hex}"
+        return self.append_all([(table, frame, tuple(key))])[0]
 
-        def work(con: duckdb.DuckDBPyConnection) -> int:
-            con.register("incoming", frame)
-            try:
-                con.execute(
-                    f"create table if not exists {target} as select * from incoming limit 0"
-                )
-                source = "select * from incoming"
-                if key:
-                    cols = ", ".join(_quote_ident(c) for c in key)
-                    match = " and ".join(
-                        f"t.{_quote_ident(c)} is not distinct from s.{_quote_ident(c)}" for c in key
-                    )
-                    source = (
-                        f"select * from incoming s where not exists "
-                        f"(select 1 from {target} t where {match}) "
-                        f"qualify row_number() over (partition by {cols}) = 1"
-                    )
-                row = con.execute(f"insert into {target} by name {source}").fetchone()
-                return int(row[0]) if row else 0
-            finally:
-                con.unregister("incoming")
+    def append_all(
+        self, parts: Sequence[tuple[str, pd.DataFrame, Sequence[str]]]
+    ) -> list[WriteResult]:
+        """Append several `(table, frame, key)` parts in one commit: all of them land or none.
+
+        Each part follows the rules of `append`; a writer whose rows belong together (a post
+        and its comments, say) uses this so a crash can never keep one without the other.
+        """
+        message = f"append {','.join(t for t, _, _ in parts)} {uuid.uuid4().hex}"
+        for table in dict.fromkeys(t for t, _, key in parts if key):
+            self._ensure_key_guard(table)
+
+        def work(con: duckdb.DuckDBPyConnection) -> list[int]:
+            written = [_insert(con, table, frame, key) for table, frame, key in parts]
+            for table in dict.fromkeys(t for t, _, key in parts if key):
+                guard = _guard_table(table)
+                con.execute(f"delete from {guard}")
+                con.execute(f"insert into {guard} values (?)", [message])
+            return written
 
         written = self.transaction(work, message=message)
-        return WriteResult(rows_written=written, snapshot_id=self.snapshot_for(message))
+        snapshot_id = self.snapshot_for(message)
+        return [WriteResult(rows_written=n, snapshot_id=snapshot_id) for n in written]
+
+    def _ensure_key_guard(self, table: str) -> None:
+        """Create `table`'s guard row once; concurrent creators conflict and retry like writes."""
+        exists = self.con.execute(
+            "select count(*) from duckdb_tables() "
+            "where database_name = ? and schema_name = ? and table_name = ?",
+            [ALIAS, KEY_GUARDS, _guard_name(table)],
+        ).fetchone()
+        if exists and exists[0]:
+            return
+
+        guard = _guard_table(table)
+        steps = (
+            f"create schema if not exists {ALIAS}.{KEY_GUARDS}",
+            # Guard rows live in the catalog (inlined), not as two tiny Parquet files per write;
+            # DuckLake takes the setting only for a schema that is already committed.
+            f"call {ALIAS}.set_option('data_inlining_row_limit', 10, schema => '{KEY_GUARDS}')",
+            # A delete of nothing is no change: the first keyed appends need a row to contend for.
+            f"create table if not exists {guard} (token varchar); "
+            f"insert into {guard} select 'created' where not exists (select 1 from {guard})",
+        )
+        for sql in steps:
+            self.transaction(lambda con, sql=sql: con.execute(sql), message=f"key guard {table}")
 
     def snapshot_for(self, commit_message: str) -> int | None:
         """The snapshot committed with `commit_message`, or None if that commit changed nothing."""
@@ -256,6 +319,12 @@ class Lakehouse:
             self.location.prepare(con)
             self._attach(con)
             yield LakeSession(con, max_retries=self.max_retries, base_delay=self.base_delay)
+        except duckdb.Error as exc:
+            # A damaged data file fails deep inside DuckDB; say which file, table and fix.
+            damaged = damaged_file_in(exc)
+            if damaged is None:
+                raise
+            raise damaged from exc
         finally:
             con.close()
 

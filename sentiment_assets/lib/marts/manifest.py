@@ -27,6 +27,28 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     return project_dir / "target" / "manifest.json"
 
 
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "tests")
+"""What `dbt parse` reads; a manifest older than any of it describes another project."""
+
+
+def manifest_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """True when the manifest exists and no project file changed after it was written.
+
+    A checkout that pulls a new model keeps the old manifest in target/ (it is not tracked),
+    and dagster-dbt then fails mid-run on the model it has never heard of.
+    """
+    path = manifest_path(project_dir)
+    if not path.is_file():
+        return False
+    written = path.stat().st_mtime
+    for name in PROJECT_INPUTS:
+        root = project_dir / name
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        if any(f.stat().st_mtime > written for f in files):
+            return False
+    return True
+
+
 def prepare_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """Run `dbt parse` in `project_dir` (no database connection) and return the manifest path.
 
