@@ -36,7 +36,7 @@ ROWS = 2_000
 CLIENTS = 50
 RETRY_SHARE = 0.10
 SEQUENTIAL_ROWS = 200
-TOKEN = "bench-token"
+REVIEWER = "bench"
 LABELS = ("부정", "중립", "긍정")
 
 
@@ -63,8 +63,6 @@ def _body(n: int) -> dict[str, object]:
     return {
         "text": f"부하 시험 문장 {n}",
         "new_label": LABELS[n % 3],
-        "old_label": LABELS[(n + 1) % 3],
-        "reviewer": f"client-{n % CLIENTS}",
         "idempotency_key": f"bench-{n}",
     }
 
@@ -72,14 +70,14 @@ def _body(n: int) -> dict[str, object]:
 transport_retries: list[int] = []
 
 
-async def _send_all(url: str, numbers: list[int]) -> tuple[list[float], list[int]]:
+async def _send_all(url: str, token: str, numbers: list[int]) -> tuple[list[float], list[int]]:
     latencies: list[float] = []
     codes: list[int] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in numbers:
         queue.put_nowait(n)
     limits = httpx.Limits(max_connections=CLIENTS)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120, headers=headers) as c:
 
         async def client() -> None:
@@ -112,7 +110,8 @@ def _csv_baseline(path: Path, numbers: list[int]) -> tuple[list[float], int]:
         t0 = time.perf_counter()
         with lock, path.open("a", newline="") as handle:
             body = _body(n)
-            csv.writer(handle).writerow([body["text"], body["new_label"], body["reviewer"]])
+            reviewer = f"client-{n % CLIENTS}"
+            csv.writer(handle).writerow([body["text"], body["new_label"], reviewer])
         latencies.append(time.perf_counter() - t0)
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
@@ -132,8 +131,9 @@ def main() -> None:
     work.mkdir(parents=True)
     warehouse = work / "warehouse"
     port = _free_port()
+    # Writes need a reviewer's own token (README: People in the loop); the store keeps its digest.
+    token = FeedbackStore(default_path(warehouse)).create_reviewer(REVIEWER)
     env = os.environ | {
-        "SENTIMENT_API_TOKEN": TOKEN,
         "SENTIMENT_WAREHOUSE": str(warehouse),
         "SENTIMENT_MODELS": str(work / "models"),
     }
@@ -167,7 +167,7 @@ def main() -> None:
 
         writer.start()
         t0 = time.perf_counter()
-        latencies, codes = asyncio.run(_send_all(url, requests))
+        latencies, codes = asyncio.run(_send_all(url, token, requests))
         wall = time.perf_counter() - t0
         lake_commits = commits.value
 
@@ -178,7 +178,7 @@ def main() -> None:
             raise AssertionError(f"{len(keys)} rows stored, status codes {set(codes)}")
 
         t0 = time.perf_counter()
-        sequential, _ = asyncio.run(_send_sequential(url))
+        sequential, _ = asyncio.run(_send_sequential(url, token))
         sequential_wall = time.perf_counter() - t0
     finally:
         stop.set()
@@ -223,10 +223,10 @@ def main() -> None:
     )
 
 
-async def _send_sequential(url: str) -> tuple[list[float], list[int]]:
+async def _send_sequential(url: str, token: str) -> tuple[list[float], list[int]]:
     latencies: list[float] = []
     codes: list[int] = []
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as c:
         for n in range(ROWS, ROWS + SEQUENTIAL_ROWS):
             t0 = time.perf_counter()

@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "sentiment_assets.cli.labels",
     "sentiment_assets.cli.serve",
     "sentiment_assets.cli.review_app",
+    "sentiment_assets.cli.reviewers",
     "sentiment_assets.cli.report",
     "sentiment_assets.cli.dashboards",
 )

@@ -1,46 +1,37 @@
 """The review app (Streamlit): analyse a sentence, correct it, and work through the review queue.
 
-Run with `sentiment review-app`. Corrections and review decisions go to the feedback store
-(SQLite, WAL) like the API's, with source `review-app`; the queue is read from the lakehouse.
-Every write carries an idempotency key derived from this browser session and the decision, so a
-double click or a rerun never stores a correction twice.
+Run with `sentiment review-app` beside `sentiment serve`. The app is a client of the serving
+API (SENTIMENT_API_URL, http://127.0.0.1:8000 by default) and nothing else: predictions, the
+queue and the audit trail are read from it, and corrections and review decisions are written
+through it under the reviewer's own token (`sentiment reviewers create NAME`), so the API
+decides who wrote a label and which prediction it corrects. Every write carries an idempotency
+key derived from this browser session and the decision, so a double click or a rerun never
+stores a correction twice.
+
+Text that came from outside (post titles and bodies, typed text, the API's messages) is shown
+with `st.text` or escaped before it reaches Markdown: a post holding HTML, a script or a
+Markdown image shows as the characters it holds and never loads or runs anything.
 """
 
 import hashlib
+import os
+import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from sentiment_assets.lib.feedback.store import FeedbackError, FeedbackInput, FeedbackStore
-from sentiment_assets.lib.feedback.store import default_path as store_path
-from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets.lib.models.base import LABELS, ModelLoadError
-from sentiment_assets.lib.models.ensemble import NAME as ENSEMBLE
-from sentiment_assets.lib.registry import load_champion
-from sentiment_assets.lib.serving import review_queue
-from sentiment_assets.lib.settings import Paths
+from sentiment_assets.lib.models.base import LABELS
+from sentiment_assets.lib.serving.schemas import MAX_TEXT_CHARS
+from sentiment_assets.review_app.client import API_URL_ENV, DEFAULT_API_URL, ApiError, ReviewApi
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
-@st.cache_resource(max_entries=2)
-def _model(models_root: str, marker: int) -> Any:
-    """The registry's champion; a new `marker` (see `_models_marker`) makes a new cache entry."""
-    del marker
-    return load_champion(Path(models_root))
-
-
-def _models_marker(models_root: Path) -> int:
-    """The ensemble folder's modification time, 0 when nothing was saved yet.
-
-    A new save and every move of the champion alias (promotion, rollback) change it, as the
-    serving API relies on too; a `stat` per rerun is cheap where asking the registry is not.
-    """
-    try:
-        return (models_root / ENSEMBLE).stat().st_mtime_ns
-    except OSError:
-        return 0
+def plain(text: object) -> str:
+    """`text` with every Markdown and HTML special character escaped, for Markdown widgets."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def _key(*parts: object) -> str:
@@ -48,153 +39,187 @@ def _key(*parts: object) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _lexicon_words(model: Any, text: str) -> list[dict[str, Any]]:
-    member = getattr(model, "members", {}).get("lexicon")
-    if member is None or not hasattr(member, "explain"):
-        return []
-    return list(member.explain(text).get("words", []))
+def _members(item: dict[str, Any]) -> str:
+    return ", ".join(f"{m} {lab}" for m, lab in sorted(item["member_labels"].items()))
 
 
-paths = Paths.from_env()
-store = FeedbackStore(store_path(paths.warehouse))
-session_id = st.session_state.setdefault("session_id", uuid.uuid4().hex)
-
-st.set_page_config(page_title="maple-sentiment review", layout="wide")
-st.title("maple-sentiment review")
-
-marker = _models_marker(paths.models)
-model = None
-model_error = None
-if marker:
-    try:
-        model = _model(str(paths.models), marker)
-    except ModelLoadError as exc:
-        model_error = str(exc)
-version = getattr(model, "version", None)
-st.caption(f"model version: {version or 'none loaded'}")
-if model_error:
-    st.error(f"the newest model could not be loaded: {model_error}")
-
-reviewer = st.sidebar.text_input("reviewer", key="reviewer").strip()
-if not reviewer:
-    st.sidebar.info("enter your name to save corrections and reviews")
-
-analysis, queue_tab, audit_tab = st.tabs(["analyse", "review queue", "audit trail"])
-
-with analysis:
-    text = st.text_area("text", key="text", max_chars=2000).strip()
-    prediction = None
-    if text and model is not None:
-        result = model.predict([text])
-        if result.status[0] == "ok":
-            label = LABELS[int(result.proba[0].argmax())]
-            prediction = (label, float(result.confidence[0]))
-            st.markdown(f"**label: {label}** · confidence {result.confidence[0]:.2f}")
-            st.dataframe(
-                pd.DataFrame(
-                    {"ensemble": result.proba[0]}
-                    | {name: p[0] for name, p in result.members.items()},
-                    index=pd.Index(LABELS),
-                )
-            )
-            agree = [n for n, p in result.members.items() if LABELS[int(p[0].argmax())] == label]
-            st.markdown(f"members agreeing: {', '.join(agree) or 'none'}")
-            words = _lexicon_words(model, text)
-            if words:
-                st.markdown(
-                    "lexicon words: "
-                    + ", ".join(f"{w['word']} ({w['polarity']:+.2f})" for w in words)
-                )
+def _analysis_tab(
+    api: ReviewApi, version: str | None, reviewer: str | None, session_id: str
+) -> None:
+    """Analyse typed text and save the right label for it."""
+    text = st.text_area("text", key="text", max_chars=MAX_TEXT_CHARS).strip()
+    if text and version:
+        try:
+            prediction = api.predict(text)
+        except ApiError as exc:
+            st.error(plain(exc.message))
         else:
-            st.warning("nothing is left of this text after normalisation")
+            if prediction["status"] == "ok":
+                label = prediction["label"]
+                st.markdown(f"**label: {label}** · confidence {prediction['confidence']:.2f}")
+                st.dataframe(
+                    pd.DataFrame(
+                        {"ensemble": prediction["probabilities"]}
+                        | {n: v["probabilities"] for n, v in prediction["members"].items()}
+                    ).reindex(list(LABELS))
+                )
+                agree = [n for n, v in prediction["members"].items() if v["agrees"]]
+                st.markdown(f"members agreeing: {', '.join(agree) or 'none'}")
+                words = prediction.get("lexicon_words") or []
+                if words:
+                    st.markdown(
+                        "lexicon words: "
+                        + ", ".join(f"{plain(w['word'])} ({w['polarity']:+.2f})" for w in words)
+                    )
+            else:
+                st.warning("nothing is left of this text after normalisation")
     elif text:
         st.info("no trained model yet; you can still record the right label")
     corrected = st.selectbox("correct label", LABELS, key="correct_label")
     if st.button("save correction", key="save_correction", disabled=not (text and reviewer)):
         try:
-            row, created = store.add(
-                FeedbackInput(
-                    new_label=corrected,
-                    reviewer=reviewer,
-                    idempotency_key=_key(session_id, "text", text, corrected),
-                    text=text,
-                    old_label=prediction[0] if prediction else None,
-                    confidence=prediction[1] if prediction else None,
-                    model_version=version,
-                    source="review-app",
-                )
+            row = api.feedback(
+                text=text,
+                new_label=corrected,
+                idempotency_key=_key(session_id, "text", text, corrected),
             )
-        except FeedbackError as exc:
-            st.error(str(exc))
+        except ApiError as exc:
+            st.error(plain(exc.message))
         else:
-            st.success(f"correction {row.id} {'saved' if created else 'was already saved'}")
+            st.success(
+                f"correction {row['id']} {'saved' if row['created'] else 'was already saved'}"
+            )
 
-with queue_tab:
-    lake = Lakehouse(paths.warehouse)
+
+def _queue_tab(api: ReviewApi, reviewer: str | None, session_id: str) -> None:
+    """Work through the review queue: see a post, accept or correct its label."""
     board = st.number_input("board id (0 = all)", min_value=0, value=0, step=1, key="board")
     job = st.text_input("job", key="job").strip() or None
     # Reviewed posts stay findable (to see or revise a decision), flagged in the `reviewed` column.
     show_reviewed = st.checkbox("show reviewed posts", key="show_reviewed")
-    frame, total, done, queue_version = pd.DataFrame(), 0, 0, None
-    if lake.exists():
-        reviewed = pd.DataFrame(
-            list(store.reviews()), columns=pd.Index(["board_id", "post_id"]), dtype="int64"
+    try:
+        queue = api.queue(
+            board_id=int(board) or None, job=job, include_reviewed=show_reviewed, limit=50
         )
-        with lake.session() as session:
-            queue_version, frame, total, done = review_queue.rank(
-                session,
-                review_queue.QueueFilter(board_id=int(board) or None, job=job, limit=50),
-                reviewed,
-                include_reviewed=show_reviewed,
-                preferred_version=version,
-            )
+    except ApiError as exc:
+        st.error(plain(exc.message))
+        queue = {"total": 0, "reviewed": 0, "items": []}
+    total, done, items = queue["total"], queue["reviewed"], queue["items"]
     st.progress(done / total if total else 0.0, text=f"reviewed {done} of {total}")
-    if frame.empty:
+    if not items:
         st.info("nothing waits for review")
     else:
-        shown = frame[
-            ["board_id", "post_id", "label", "confidence", "disagreement", "score", "reviewed"]
-        ].assign(
-            members=[
-                ", ".join(f"{m} {lab}" for m, lab in review_queue.member_labels(r).items())
-                for _, r in frame.iterrows()
-            ],
-            reason=frame["reason"],
+        columns = ["board_id", "post_id", "title", "label", "confidence", "disagreement"]
+        shown = pd.DataFrame(
+            [
+                {c: item[c] for c in columns}
+                | {
+                    "score": item["score"],
+                    "reviewed": item["reviewed"],
+                    "members": _members(item),
+                    "reason": item["reason"],
+                }
+                for item in items
+            ]
         )
         st.dataframe(shown, hide_index=True)
-        choices = [f"{b}/{p}" for b, p in zip(frame["board_id"], frame["post_id"], strict=True)]
+        choices = [f"{i['board_id']}/{i['post_id']}" for i in items]
         picked = st.selectbox("post", choices, key="post")
-        row = frame.iloc[choices.index(picked)]
-        st.markdown(f"model says **{row['label']}** ({row['confidence']:.2f})")
-        if row["injection_suspected"]:
-            st.warning(row["reason"])
+        item = items[choices.index(picked)]
+        # Post text is the community's, not ours: st.text never reads it as Markdown or HTML.
+        st.text(item["title"] or "(no title)", width="stretch")
+        if item["body"]:
+            st.text(item["body"], width="stretch")
+        st.markdown(f"model says **{item['label']}** ({item['confidence']:.2f})")
+        if item["injection_suspected"]:
+            st.warning(item["reason"])  # the API's own words, never the post's
         else:
-            st.caption(f"why here: {row['reason']}")
-        votes = review_queue.member_labels(row)
+            st.caption(f"why here: {item['reason']}")
+        votes = item["member_labels"]
         if votes:
-            st.markdown("members: " + ", ".join(f"{m} **{lab}**" for m, lab in votes.items()))
+            st.markdown(
+                "members: " + ", ".join(f"{m} **{lab}**" for m, lab in sorted(votes.items()))
+            )
         queue_label = st.selectbox("corrected label", LABELS, key="queue_label")
         accept = st.button("accept", key="accept", disabled=not reviewer)
         correct = st.button("correct", key="correct", disabled=not reviewer)
         if accept or correct:
             decision = "accept" if accept else "correct"
             try:
-                store.review(
-                    board_id=int(row["board_id"]),
-                    post_id=int(row["post_id"]),
+                api.review(
+                    board_id=int(item["board_id"]),
+                    post_id=int(item["post_id"]),
                     decision=decision,
-                    reviewer=reviewer,
-                    shown_label=str(row["label"]),
                     corrected_label=queue_label if correct else None,
-                    model_version=queue_version,
-                    confidence=float(row["confidence"]),
                     idempotency_key=_key(session_id, "review", picked, decision, queue_label),
-                    source="review-app",
                 )
-            except FeedbackError as exc:
-                st.error(str(exc))
+            except ApiError as exc:
+                st.error(plain(exc.message))
             else:
                 st.success(f"{picked}: {decision}ed")
 
-with audit_tab:
-    st.dataframe(pd.DataFrame(store.audit_trail(limit=50)), hide_index=True)
+
+def _audit_tab(api: ReviewApi, reviewer: str | None) -> None:
+    """The newest entries of the audit trail, for a signed-in reviewer."""
+    if not reviewer:
+        st.info("the audit trail shows once you are signed in with your token")
+    else:
+        try:
+            trail = api.audit(limit=50)
+        except ApiError as exc:
+            st.error(plain(exc.message))
+        else:
+            st.dataframe(pd.DataFrame(trail), hide_index=True)
+
+
+def main() -> None:
+    """The page: the reviewer's token in the sidebar, then the three tabs."""
+    api_url = os.environ.get(API_URL_ENV) or DEFAULT_API_URL
+    session_id = st.session_state.setdefault("session_id", uuid.uuid4().hex)
+
+    st.set_page_config(page_title="maple-sentiment review", layout="wide")
+    st.title("maple-sentiment review")
+
+    token = (
+        st.sidebar.text_input("your reviewer token", key="token", type="password") or ""
+    ).strip()
+    api = ReviewApi(api_url, token or None)
+    try:
+        health = api.health()
+    except ApiError as exc:
+        st.error(plain(exc.message))
+        st.info(f"start the API with `sentiment serve`, or point {API_URL_ENV} at it")
+        st.stop()
+
+    version = health["model_version"]
+    st.caption(f"model version: {version or 'none loaded'}")
+    if health["model_error"]:
+        st.error(f"the champion could not be loaded: {plain(health['model_error'])}")
+
+    reviewer = None
+    if token:
+        try:
+            reviewer = api.me()["reviewer"]
+        except ApiError as exc:
+            st.sidebar.error(plain(exc.message))
+        else:
+            st.sidebar.success(f"signed in as {plain(reviewer)}")
+    else:
+        st.sidebar.info(
+            "enter the token an operator made for you (`sentiment reviewers create NAME`) to save "
+            "corrections and reviews"
+        )
+
+    analysis, queue_tab, audit_tab = st.tabs(["analyse", "review queue", "audit trail"])
+    with analysis:
+        _analysis_tab(api, version, reviewer, session_id)
+    with queue_tab:
+        _queue_tab(api, reviewer, session_id)
+    with audit_tab:
+        _audit_tab(api, reviewer)
+
+
+# Streamlit runs this file as __main__ (so do AppTest and `sentiment review-app`); importing it
+# elsewhere, for its path, runs nothing.
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI
 
+from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import (
     LABELS,
@@ -27,9 +28,12 @@ from sentiment_assets.lib.models.base import (
 from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY, prediction_rows
+from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.settings import ServingSettings
 
-TOKEN = "test-token-123"
+TOKEN = "msr_test-token-0123456789"
+"""The API token of REVIEWER, registered by `serving_settings`."""
+REVIEWER = "tester"
 NONE_REVIEWED = pd.DataFrame(
     {"board_id": pd.Series(dtype="int64"), "post_id": pd.Series(dtype="int64")}
 )
@@ -37,15 +41,31 @@ NONE_REVIEWED = pd.DataFrame(
 
 
 def serving_settings(root: Path, **knobs: Any) -> ServingSettings:
-    """Settings with the test token and root/warehouse, root/models and the store in the lake."""
+    """Settings for root/warehouse, root/models and the store in the lake; TOKEN is REVIEWER's."""
     warehouse = root / "warehouse"
-    return ServingSettings(
-        api_token=TOKEN,
+    settings = ServingSettings(
         warehouse=warehouse,
         models=root / "models",
         feedback_db=warehouse / "feedback.sqlite",
         **knobs,
     )
+    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
+    return settings
+
+
+def add_reviewer(feedback_db: Path, name: str, *, token: str | None = None) -> str:
+    """Register reviewer `name` in the store (TOKEN-like `token`, else a new one); its token."""
+    store = FeedbackStore(feedback_db)
+    if token is not None and any(
+        t.reviewer == name for t in store.reviewer_tokens()
+    ):  # the same settings built twice over one store
+        return token
+    return store.create_reviewer(name, token=token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for `token`."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 _TRAIN = [
@@ -144,8 +164,17 @@ def score_posts(lake: Lakehouse, version: str, posts: list[tuple[int, int, str]]
     return frame
 
 
-def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
-    """Write `raw_posts` rows (board_id, post_id, job, posted_at ISO date)."""
+def write_posts(
+    lake: Lakehouse,
+    rows: list[tuple[int, int, str, str]],
+    *,
+    texts: dict[tuple[int, int], tuple[str, str]] | None = None,
+) -> None:
+    """Write `raw_posts` rows (board_id, post_id, job, posted_at ISO date).
+
+    `texts` gives some posts their (title, body); the others get "글 <post_id>" and "본문".
+    """
+    texts = texts or {}
     frame = pd.DataFrame(
         [
             {
@@ -155,8 +184,8 @@ def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
                 "job_group": "전사",
                 "category": job,
                 "job": job,
-                "title": f"글 {p}",
-                "body": "본문",
+                "title": texts.get((b, p), (f"글 {p}", ""))[0],
+                "body": texts.get((b, p), ("", "본문"))[1],
                 "posted_at": pd.Timestamp(day),
                 "url": f"https://example.invalid/{b}/{p}",
             }
@@ -164,6 +193,25 @@ def write_posts(lake: Lakehouse, rows: list[tuple[int, int, str, str]]) -> None:
         ]
     )
     lake.append("raw_posts", frame, key=("board_id", "post_id"))
+
+
+@contextmanager
+def serve_review_api(warehouse: Path) -> Iterator[str]:
+    """`sentiment serve` over `warehouse` and the models folder beside it; yields its URL.
+
+    What the review app talks to in tests: TOKEN is REVIEWER's, and the API follows the
+    champion and the queue without caching.
+    """
+    settings = ServingSettings(
+        warehouse=warehouse,
+        models=warehouse.parent / "models",  # SENTIMENT_MODELS of the `warehouse` fixture
+        feedback_db=warehouse / "feedback.sqlite",
+        model_check_interval_s=0.0,
+        review_cache_s=0.0,
+    )
+    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
+    with serve(create_app(settings)) as url:
+        yield url
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,9 @@ from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.schemas import MAX_TEXT_CHARS
 from sentiment_assets.lib.serving.settings import ServingSettings
 from sentiment_assets_tests.feedback.helpers import (
+    REVIEWER,
     TOKEN,
+    add_reviewer,
     serve,
     serving_settings,
     train_ensemble,
@@ -32,7 +33,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ServingSettings]]:
     root = tmp_path_factory.mktemp("api")
     settings = serving_settings(
-        root, max_body_bytes=8_192, model_check_interval_s=0.0, review_cache_s=0.0
+        root, max_body_bytes=131_072, model_check_interval_s=0.0, review_cache_s=0.0
     )
     version = train_ensemble(settings.models)
     lake = Lakehouse(settings.warehouse)
@@ -69,7 +70,6 @@ def _feedback(key: str, **overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "text": "보스 보상 너무 좋다",
         "new_label": "긍정",
-        "reviewer": "alice",
         "idempotency_key": key,
     }
     body.update(overrides)
@@ -91,7 +91,11 @@ def test_openapi_documents_every_endpoint_with_examples(client: httpx.Client) ->
 
 @pytest.mark.parametrize(
     ("headers", "code"),
-    [({}, 401), ({"Authorization": "Bearer wrong"}, 403), ({"Authorization": "Basic eDp5"}, 401)],
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 403),
+        ({"Authorization": "Basic eDp5"}, 401),
+    ],
 )
 def test_feedback_without_the_right_token_is_refused(
     client: httpx.Client, store: FeedbackStore, headers: dict[str, str], code: int
@@ -108,7 +112,7 @@ def test_oversized_bodies_get_413_declared_or_streamed(
     client: httpx.Client, store: FeedbackStore
 ) -> None:
     before = store.count()
-    big = json.dumps(_feedback("big", comment="x" * 10_000)).encode()
+    big = json.dumps(_feedback("big", comment="x" * 200_000)).encode()
     declared = client.post(
         "/feedback", content=big, headers=AUTH | {"content-type": "application/json"}
     )
@@ -130,7 +134,8 @@ def test_oversized_bodies_get_413_declared_or_streamed(
     [
         _feedback("bad-label", new_label="positive"),
         _feedback("empty", text="   "),
-        _feedback("too-long", text="가" * (MAX_TEXT_CHARS + 1)),
+        _feedback("too-long", text="a" * (MAX_TEXT_CHARS + 1)),
+        _feedback("reviewer", reviewer="mallory"),
         _feedback("no-target", text=None),
         _feedback("half-post", text=None, board_id=1),
         _feedback("extra", mood="happy"),
@@ -166,6 +171,7 @@ def test_feedback_is_stored_once_per_key_with_model_provenance(
     # No old label sent: the champion's prediction becomes the label being corrected.
     assert body["old_label"] in ("부정", "중립", "긍정") and body["model_version"]
     assert 0 <= body["confidence"] <= 1
+    assert body["reviewer"] == REVIEWER  # the token's owner
     replay = client.post("/feedback", json=_feedback("k-1"), headers=AUTH)
     assert replay.status_code == 200 and replay.json()["id"] == body["id"]
     assert not replay.json()["created"]
@@ -222,7 +228,6 @@ def test_review_queue_ranks_filters_and_review_marks_reviewed(
         "post_id": 2,
         "decision": "correct",
         "corrected_label": "중립",
-        "reviewer": "bob",
         "idempotency_key": "rv-1",
     }
     assert client.post("/review", json=review).status_code == 401
@@ -237,7 +242,6 @@ def test_review_queue_ranks_filters_and_review_marks_reviewed(
         "board_id": 2,
         "post_id": 3,
         "decision": "accept",
-        "reviewer": "bob",
         "idempotency_key": "rv-2",
     }
     assert client.post("/review", json=accept, headers=AUTH).status_code == 200
@@ -266,11 +270,11 @@ def test_a_new_model_version_is_swapped_in(
 
 def test_without_a_model_predict_is_503_and_feedback_still_works(tmp_path: Path) -> None:
     settings = ServingSettings(
-        api_token=TOKEN,
         warehouse=tmp_path / "w",
         models=tmp_path / "m",
         feedback_db=tmp_path / "w" / "feedback.sqlite",
     )
+    add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
     with serve(create_app(settings)) as url, httpx.Client(base_url=url) as c:
         response = c.post("/predict", json={"text": "좋다"})
         assert response.status_code == 503 and "no trained ensemble" in response.json()["detail"]
@@ -281,8 +285,6 @@ def test_without_a_model_predict_is_503_and_feedback_still_works(tmp_path: Path)
             "reviewed": 0,
             "items": [],
         }
-    with pytest.raises(ValueError, match="api_token"):
-        create_app(replace(settings, api_token=""))
 
 
 def test_the_kept_lake_reader_sees_rows_committed_after_it_opened(

@@ -1,21 +1,27 @@
-"""The review app's queue keeps reviewed posts findable, flagged, when asked to (AppTest)."""
+"""The review app's queue keeps reviewed posts findable, flagged, when asked to (AppTest, over
+the real API)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from sentiment_assets.cli.review_app import APP
 from sentiment_assets.lib.feedback.store import FeedbackStore, default_path
 from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets.review_app import app as app_module
 from sentiment_assets_tests.feedback.helpers import train_ensemble, write_predictions
 
-APP = Path(app_module.__file__ or "")
+
+@pytest.fixture
+def version(warehouse: Path) -> str:
+    return train_ensemble(warehouse.parent / "models")
 
 
-def test_reviewed_posts_are_hidden_then_shown_with_their_flag(warehouse: Path) -> None:
-    version = train_ensemble(warehouse.parent / "models")
+def test_reviewed_posts_are_hidden_then_shown_with_their_flag(
+    warehouse: Path, version: str, review_api: str
+) -> None:
     write_predictions(Lakehouse(warehouse), version, [(1, 1, "긍정", 0.9), (1, 2, "부정", 0.4)])
     FeedbackStore(default_path(warehouse)).review(
         board_id=1,

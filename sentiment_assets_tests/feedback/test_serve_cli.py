@@ -1,4 +1,9 @@
-"""`sentiment serve` as people start it: no token, no server; else it serves on 127.0.0.1."""
+"""`sentiment serve` as people start it, on 127.0.0.1, and what it tells them about who can write.
+
+An older deployment still sets the shared SENTIMENT_API_TOKEN: the server starts, says the
+token no longer writes and how to move on, refuses it, and accepts it once an operator has
+registered it as a reviewer's with `sentiment reviewers create NAME --adopt-shared-token`.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,24 @@ import httpx
 import pytest
 
 from sentiment_assets.cli.main import main
-from sentiment_assets.lib.serving.settings import TOKEN_ENV
+from sentiment_assets.cli.serve import startup_notes
+from sentiment_assets.lib.feedback.store import FeedbackStore
+from sentiment_assets.lib.serving.settings import TOKEN_ENV, ServingSettings
 from sentiment_assets_tests.feedback.helpers import TOKEN, train_ensemble
 
 
-def test_serve_without_a_token_exits_2_and_says_which_variable(
-    warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv(TOKEN_ENV, raising=False)
-    assert main(["serve", "--port", "0"]) == 2
-    assert TOKEN_ENV in capsys.readouterr().err
+def test_startup_notes_say_who_can_write(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    settings = ServingSettings(tmp_path, tmp_path / "models", store.path)
+    assert startup_notes(settings, store) == [
+        "no reviewer has a token yet, so every write is refused: sentiment reviewers create NAME"
+    ]
+    shared = ServingSettings(tmp_path, tmp_path / "models", store.path, shared_token=TOKEN)
+    (note, _) = startup_notes(shared, store)
+    assert note.startswith(f"{TOKEN_ENV} is set, but a shared token no longer authorises")
+    assert "--adopt-shared-token" in note
+    store.create_reviewer("ops", token=TOKEN)
+    assert startup_notes(shared, store) == [f"{TOKEN_ENV} is ops's token now; unset {TOKEN_ENV}."]
 
 
 def _free_port() -> int:
@@ -33,7 +46,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_answers_on_127_0_0_1_with_the_trained_model(warehouse: Path, tmp_path: Path) -> None:
+def test_serve_answers_on_127_0_0_1_and_the_shared_token_writes_once_adopted(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     version = train_ensemble(tmp_path / "models")  # SENTIMENT_MODELS of the fixture
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -58,10 +73,16 @@ def test_serve_answers_on_127_0_0_1_with_the_trained_model(warehouse: Path, tmp_
         assert health.json()["model_version"] == version
         assert httpx.get(f"{url}/docs", timeout=10).status_code == 200
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        body = {"text": "좋다", "new_label": "긍정", "reviewer": "eve", "idempotency_key": "cli"}
-        assert httpx.post(f"{url}/feedback", json=body, headers=auth).status_code == 201
+        body = {"text": "좋다", "new_label": "긍정", "idempotency_key": "cli"}
+        refused = httpx.post(f"{url}/feedback", json=body, headers=auth)
+        assert refused.status_code == 403 and "--adopt-shared-token" in refused.json()["detail"]
+        monkeypatch.setenv(TOKEN_ENV, TOKEN)
+        assert main(["reviewers", "create", "eve", "--adopt-shared-token"]) == 0
+        stored = httpx.post(f"{url}/feedback", json=body, headers=auth)
+        assert stored.status_code == 201 and stored.json()["reviewer"] == "eve"
     finally:
         process.send_signal(signal.SIGINT)  # what Ctrl+C sends: uvicorn shuts down cleanly
         code = process.wait(timeout=30)
     assert code == 0, log.read_text()
     assert f"API docs: http://127.0.0.1:{port}/docs" in log.read_text()
+    assert f"note: {TOKEN_ENV} is set, but a shared token no longer" in log.read_text()

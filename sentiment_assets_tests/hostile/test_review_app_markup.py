@@ -1,8 +1,9 @@
 """Markup typed into the review app, and saved as a correction, is shown as text and never runs.
 
-Drives `sentiment review-app` in Debian's chromium, as the review app's own browser test does:
-the typed text is analysed (the lexicon's words for it are rendered as markdown), saved as a
-correction, and shown again in the audit trail.
+Drives `sentiment review-app` in Debian's chromium, as the review app's own browser test does,
+signed in with the token of a reviewer whose name is itself markup (the app shows whom the token
+belongs to): the typed text is analysed (the lexicon's words for it are rendered as markdown),
+saved as a correction through the API, and shown again in the audit trail.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Dialog
 
 from sentiment_assets.lib.feedback.store import default_path
+from sentiment_assets_tests.feedback.helpers import add_reviewer
 from sentiment_assets_tests.feedback.test_review_app_browser import (
     CHROMIUM_ARGS,
     WAIT_MS,
@@ -39,6 +41,7 @@ def test_markup_in_the_review_app_is_text_and_never_runs(
     from playwright.sync_api import expect, sync_playwright
 
     dialogs: list[str] = []
+    token = add_reviewer(default_path(warehouse), "<b>mallory</b>")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
@@ -48,9 +51,10 @@ def test_markup_in_the_review_app_is_text_and_never_runs(
             page.on("dialog", lambda d: _dismiss(d, dialogs))
             page.goto(review_app)
             expect(page.get_by_text("model version: ")).to_be_visible()
-            reviewer = page.get_by_label("reviewer")
-            reviewer.fill("<b>mallory</b>")
-            reviewer.press("Enter")
+            signin = page.get_by_label("your reviewer token")
+            signin.fill(token)
+            signin.press("Enter")
+            expect(page.get_by_text("signed in as <b>mallory</b>")).to_be_visible()
             text = page.get_by_label("text", exact=True)
             text.fill(MARKUP)
             text.press("Control+Enter")
@@ -63,7 +67,8 @@ def test_markup_in_the_review_app_is_text_and_never_runs(
             page.wait_for_timeout(1000)
             ran = page.evaluate("() => window.__xss")
             injected = page.locator(
-                "img[src='x'], a[href^='javascript:'], script:has-text('__xss')"
+                "img[src='x'], a[href^='javascript:'], script:has-text('__xss'), "
+                "b:has-text('mallory')"
             ).count()
             exceptions = page.locator("[data-testid='stException']").count()
         finally:

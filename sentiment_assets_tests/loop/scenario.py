@@ -87,7 +87,6 @@ def review(d: LoopDeployment, count: int) -> Reviews:
                 "board_id": item["board_id"],
                 "post_id": item["post_id"],
                 "decision": "accept" if accept else "correct",
-                "reviewer": "loop-reviewer",
                 "idempotency_key": f"loop-{item['board_id']}-{item['post_id']}",
             }
             if not accept:

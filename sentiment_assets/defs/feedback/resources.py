@@ -10,7 +10,7 @@ from sentiment_assets.lib.settings import PROJECT_ROOT, Paths
 
 
 class FeedbackStoreResource(dg.ConfigurableResource):
-    """The SQLite feedback store the API and the review app write to."""
+    """The SQLite feedback store the API writes to (the review app writes through the API)."""
 
     path: str | None = Field(
         default=None,

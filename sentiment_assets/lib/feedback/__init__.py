@@ -1,1 +1,1 @@
-"""Human corrections: the feedback store that the API and the review app write to."""
+"""Human corrections: the feedback store the API writes to, and the reviewers' tokens."""

@@ -164,7 +164,9 @@ def rank(
         filters.append("cast(r.posted_at as timestamp) < ?")
         params.append(naive_utc(where.until))
 
-    extra = [f"r.{c}" for c in ("title", "board_name", "job", "posted_at") if c in post_columns]
+    extra = [
+        f"r.{c}" for c in ("title", "body", "board_name", "job", "posted_at") if c in post_columns
+    ]
     select = ", ".join(
         [
             "p.board_id",

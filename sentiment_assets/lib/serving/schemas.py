@@ -1,23 +1,74 @@
-"""Request and response bodies of the serving API; their constraints are the input validation."""
+"""Request and response bodies of the serving API; their constraints are the input validation.
+
+Texts are screened as `lib/text/untrusted.py` says (no unpaired surrogates, control or
+bidirectional-override characters, and at least one visible character), so what is stored is
+what a reviewer sees. Who wrote a label, and which prediction it corrects, are never taken
+from a request: the reviewer is the owner of the bearer token, and the old label, model version
+and confidence come from the champion or the lake.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-MAX_TEXT_CHARS = 2_000
-"""Longest text accepted; the models only read the head of a post anyway."""
+from sentiment_assets.lib.text.untrusted import is_blank, refusal
+
+MAX_TEXT_CHARS = 20_000
+"""Longest text accepted: a long Inven post fits. The models read its first 512 characters
+after normalisation (`lib/text/normalize.py`); the store keeps all of it."""
 MAX_BATCH = 128
 """Most texts one /predict call may carry."""
+MAX_ID = 2**63 - 1
+"""Largest board or post id: SQLite's and DuckDB's BIGINT."""
 
 Label = Literal["부정", "중립", "긍정"]
+
+
+def _screened(value: str) -> str:
+    if (why := refusal(value)) is not None:
+        raise ValueError(f"text {why}")
+    return value
+
+
+def _visible(value: str) -> str:
+    _screened(value)
+    if is_blank(value):
+        raise ValueError("text shows no visible character (only spaces or invisible ones)")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), AfterValidator(_visible)]
+"""A text to score or label: non-empty, visible, screened."""
+Comment = Annotated[str, Field(max_length=1_000), AfterValidator(_screened)]
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+SERVER_SIDE = {
+    "reviewer": "the reviewer is the owner of the bearer token",
+    "old_label": "the label being corrected is the champion's (for a post, its stored prediction)",
+    "model_version": "the model version is the one whose prediction is corrected",
+    "confidence": "the confidence is that prediction's",
+}
+"""Fields older clients sent that the API now fills in itself, and why."""
 
 
 class _Strict(BaseModel):
     # Unknown fields are a client mistake worth a 422, and blank strings are empty strings.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nothing_the_server_decides(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            sent = [name for name in SERVER_SIDE if name in data]
+            if sent:
+                raise ValueError(
+                    f"do not send {', '.join(sent)}: "
+                    + "; ".join(SERVER_SIDE[name] for name in sent)
+                )
+        return data
 
 
 class PredictRequest(_Strict):
@@ -31,18 +82,16 @@ class PredictRequest(_Strict):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
-    texts: list[str] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    text: Text | None = None
+    texts: list[Text] | None = Field(default=None, min_length=1, max_length=MAX_BATCH)
+    explain: bool = Field(
+        default=False, description="Add the lexicon words that pushed hardest toward the label."
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give exactly one of `text` or `texts`")
-        for t in self.texts or []:
-            if not t.strip():
-                raise ValueError("texts must not contain empty strings")
-            if len(t) > MAX_TEXT_CHARS:
-                raise ValueError(f"each text may hold at most {MAX_TEXT_CHARS} characters")
         return self
 
     def all_texts(self) -> list[str]:
@@ -58,6 +107,14 @@ class MemberVote(BaseModel):
     agrees: bool = Field(description="Whether this member's label is the ensemble's label.")
 
 
+class LexiconWord(BaseModel):
+    """A known word of the text and how it pushed the lexicon member."""
+
+    word: str
+    polarity: float = Field(description="positive minus negative score")
+    contribution: float = Field(description="its share of the predicted class's logit")
+
+
 class Prediction(BaseModel):
     """The ensemble's answer for one text."""
 
@@ -70,6 +127,9 @@ class Prediction(BaseModel):
     disagreement: float | None
     probabilities: dict[str, float] | None
     members: dict[str, MemberVote]
+    lexicon_words: list[LexiconWord] | None = Field(
+        default=None, description="With `explain`: the words that pushed hardest, first."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -101,7 +161,12 @@ class PredictResponse(BaseModel):
 
 
 class FeedbackRequest(_Strict):
-    """A correction: the right label for a free text or for a crawled post."""
+    """A correction: the right label for a free text or for a crawled post.
+
+    The reviewer is the owner of the bearer token. The label being corrected, with its model
+    version and confidence, is the champion's prediction for a text and the stored prediction
+    (the champion's, else the newest) for a post.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -111,15 +176,12 @@ class FeedbackRequest(_Strict):
                 {
                     "text": "이번 패치 보스 보상 너무 좋다",
                     "new_label": "긍정",
-                    "old_label": "부정",
-                    "reviewer": "alice",
                     "idempotency_key": "8f14e45f-ceea-467f-a0e6-7d1b3c9e2a10",
                 },
                 {
                     "board_id": 2294,
                     "post_id": 123456,
                     "new_label": "부정",
-                    "reviewer": "bob",
                     "comment": "sarcasm",
                     "idempotency_key": "c9f0f895-fb98-4b91-9c5b-12d43f0b8a11",
                 },
@@ -127,18 +189,15 @@ class FeedbackRequest(_Strict):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT_CHARS)
-    board_id: int | None = Field(default=None, ge=0)
-    post_id: int | None = Field(default=None, ge=0)
+    text: Text | None = None
+    board_id: Id | None = None
+    post_id: Id | None = None
     new_label: Label
-    old_label: Label | None = Field(
-        default=None,
-        description="The label being corrected; for a text without one, the champion's.",
+    comment: Comment | None = None
+    source: Literal["api", "review-app"] = Field(
+        default="api",
+        description="The client the person used (provenance only).",
     )
-    model_version: str | None = Field(default=None, max_length=100)
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-    reviewer: str = Field(min_length=1, max_length=100)
-    comment: str | None = Field(default=None, max_length=1_000)
     idempotency_key: str = Field(
         min_length=1,
         max_length=200,
@@ -174,7 +233,11 @@ class FeedbackOut(BaseModel):
 
 
 class ReviewRequest(_Strict):
-    """A reviewer's decision on a queued post: accept the model's label or correct it."""
+    """A reviewer's decision on a queued post: accept the model's label or correct it.
+
+    The reviewer is the owner of the bearer token; the label, model version and confidence the
+    decision is about are the post's stored prediction.
+    """
 
     model_config = ConfigDict(
         extra="forbid",
@@ -186,19 +249,21 @@ class ReviewRequest(_Strict):
                     "post_id": 123456,
                     "decision": "correct",
                     "corrected_label": "중립",
-                    "reviewer": "alice",
                     "idempotency_key": "45c48cce-2e2d-4fbd-a1b4-3f2e8e1d7c12",
                 }
             ]
         },
     )
 
-    board_id: int = Field(ge=0)
-    post_id: int = Field(ge=0)
+    board_id: Id
+    post_id: Id
     decision: Literal["accept", "correct"]
     corrected_label: Label | None = None
-    reviewer: str = Field(min_length=1, max_length=100)
-    comment: str | None = Field(default=None, max_length=1_000)
+    comment: Comment | None = None
+    source: Literal["api", "review-app"] = Field(
+        default="api",
+        description="The client the person used (provenance only).",
+    )
     idempotency_key: str = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -228,6 +293,7 @@ class QueueItem(BaseModel):
     board_id: int
     post_id: int
     title: str | None = None
+    body: str | None = Field(default=None, description="The post's text, as crawled.")
     board_name: str | None = None
     job: str | None = None
     posted_at: datetime | None = None
@@ -266,6 +332,29 @@ class Health(BaseModel):
     model_error: str | None
     feedback_rows: int
     unconsumed_feedback: int
+
+
+class Me(BaseModel):
+    """Who the bearer token belongs to."""
+
+    reviewer: str
+    token_created_at: str
+
+
+class AuditEntry(BaseModel):
+    """One write of a human label: who, when, which post or text, from which label to which."""
+
+    id: int
+    at: str
+    who: str
+    action: str = Field(description="`feedback` (a correction), `accept` or `correct`")
+    feedback_id: int | None
+    board_id: int | None
+    post_id: int | None
+    old_label: str | None
+    new_label: str | None
+    model_version: str | None
+    confidence: float | None
 
 
 class ErrorBody(BaseModel):
