@@ -1,10 +1,11 @@
 """bench_loop: from the 100th review to the new champion's numbers in the marts, stage by stage.
 
-The loop as the end-to-end test runs it (sentiment_assets_tests/loop): a real `dagster-daemon`
-in a temporary DAGSTER_HOME and lakehouse, a lexicon-only champion, 1,100 replay-site posts
-labeled by the 1,000-post sensor's run, then 100 reviews through the HTTP API. The clock starts
-when the 100th review is answered and stops when `marts_export` has written the new champion's
-numbers. Stages, from the retraining run's records in the instance:
+The loop as the end-to-end test runs it (`sentiment_assets.lib.rehearsal`): a real
+`dagster-daemon` in a temporary DAGSTER_HOME and lakehouse, a lexicon-only champion on a small
+embedded demo corpus, 1,100 replay-site posts labeled by the 1,000-post sensor's run, then 100
+reviews through the HTTP API. The clock starts when the 100th review is answered and stops when
+`marts_export` has written the new champion's numbers. Stages, from the retraining run's
+records in the instance:
 
 - sensor latency: the 100th review until `feedback_sensor` created the run (its 30 s interval);
 - run launch: created until the run started (queue, run worker process, code location load);
@@ -31,8 +32,17 @@ from typing import Any
 
 from bench.common import WORK, save
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry
-from sentiment_assets_tests.loop.daemon import PROJECT_LOCATION, TEST_LOCATION, LoopDeployment
-from sentiment_assets_tests.loop.scenario import marts_versions, prediction_marts, prepare, review
+from sentiment_assets.lib.rehearsal.deployment import (
+    IN_PROCESS_LOCATION,
+    PROJECT_LOCATION,
+    LoopDeployment,
+)
+from sentiment_assets.lib.rehearsal.scenario import (
+    marts_versions,
+    prediction_marts,
+    prepare,
+    review,
+)
 
 REVIEWS = 100
 STEPS = {
@@ -58,7 +68,8 @@ def measure(module: str) -> dict[str, Any]:
             with d.instance() as instance:
                 record = instance.get_run_record_by_id(run.run_id)
                 steps = {s.step_key: s for s in instance.get_run_step_stats(run.run_id)}
-            assert record is not None and record.start_time is not None
+            if record is None or record.start_time is None:
+                raise RuntimeError(f"retraining run {run.run_id} has no start time")
             champion = ModelRegistry(d.models).alias(CHAMPION)
             marts = prediction_marts(d.warehouse / "marts.duckdb")
         finally:
@@ -94,7 +105,7 @@ def main() -> int:
     """Measure both code locations; save bench/results/bench_loop.json."""
     load_before = os.getloadavg()[0]
     project = measure(PROJECT_LOCATION)
-    baseline = measure(TEST_LOCATION)
+    baseline = measure(IN_PROCESS_LOCATION)
     load_after = os.getloadavg()[0]
     ratio = project["total_s"] / baseline["total_s"] if baseline["total_s"] else None
     figures = {f"project location: {k}": v for k, v in project.items()}

@@ -3,8 +3,6 @@ live uvicorn server."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -13,8 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import uvicorn
-from fastapi import FastAPI
 
 from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
@@ -29,6 +25,7 @@ from sentiment_assets.lib.models.ensemble import NAME, Ensemble, MemberRef
 from sentiment_assets.lib.models.lexicon import Lexicon
 from sentiment_assets.lib.models.scoring import PREDICTION_KEY, prediction_rows
 from sentiment_assets.lib.serving.app import create_app
+from sentiment_assets.lib.serving.in_thread import serve_app as serve
 from sentiment_assets.lib.serving.settings import ServingSettings
 
 TOKEN = "msr_test-token-0123456789"
@@ -212,24 +209,3 @@ def serve_review_api(warehouse: Path) -> Iterator[str]:
     add_reviewer(settings.feedback_db, REVIEWER, token=TOKEN)
     with serve(create_app(settings)) as url:
         yield url
-
-
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` under uvicorn on a free 127.0.0.1 port; yields its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry
-from sentiment_assets_tests.loop.daemon import LoopDeployment
-from sentiment_assets_tests.loop.scenario import (
+from sentiment_assets.lib.rehearsal.deployment import LoopDeployment
+from sentiment_assets.lib.rehearsal.scenario import (
     PER_VERSION_MARTS,
     marts_versions,
     prediction_marts,

@@ -7,14 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sentiment_assets.lib.corpus.load import labeled, load_corpus
+from sentiment_assets.lib.corpus.load import load_corpus
 from sentiment_assets.lib.lakehouse import Lakehouse
-from sentiment_assets.lib.models.base import LabeledTexts, TrainSettings
-from sentiment_assets.lib.models.members import available_members
-from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
-from sentiment_assets.lib.registry.evalset import frozen_evaluation_set, in_gate_half
-from sentiment_assets.lib.registry.gate import DEFAULT_MARGIN, GateResult, register_and_gate
-from sentiment_assets.lib.registry.store import tracking_uri_for
+from sentiment_assets.lib.models.base import LabeledTexts
+from sentiment_assets.lib.registry.gate import DEFAULT_MARGIN, GateResult
+from sentiment_assets.lib.rehearsal.champion import lexicon_champion, splits
+from sentiment_assets.lib.rehearsal.champion import seed_base_corpus as seed
 from sentiment_assets_tests.models.synthetic import write_corpus
 
 POSITIVE_TEXT = "메이플 정말 재밌어요"
@@ -24,16 +22,8 @@ NEGATIVE_TEXT = "이번 패치 완전 망했네요"
 def seed_base_corpus(lakehouse: Lakehouse, tmp_path: Path) -> pd.DataFrame:
     """Load the synthetic corpus into the lake as base_corpus; returns its rows."""
     frame = load_corpus(str(write_corpus(tmp_path / "corpus.parquet")))
-    lakehouse.append(
-        "base_corpus", frame.assign(loaded_at=pd.Timestamp.now(tz="UTC")), key=("sentence_id",)
-    )
+    seed(lakehouse, frame)
     return frame
-
-
-def fitting_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows training may use (the gate's dev half removed)."""
-    reserved = (frame["split"] == "dev").to_numpy() & in_gate_half(frame["sentence_id"])
-    return pd.DataFrame(frame.loc[~reserved])
 
 
 def flipped(data: LabeledTexts) -> LabeledTexts:
@@ -50,36 +40,9 @@ def train_and_gate(
     margin: float = DEFAULT_MARGIN,
 ) -> GateResult:
     """Train a lexicon (on flipped labels when `flip`), fit a one-member ensemble, gate it."""
-    fitting = fitting_rows(frame)
-    train, dev = labeled(fitting, "train"), labeled(fitting, "dev")
-    uri = tracking_uri_for(models_root)
-    spec = available_members(["lexicon"])["lexicon"]
-    saved_member = train_member(
-        spec,
-        flipped(train) if flip else train,
-        dev,
-        TrainSettings(),
-        models_root=models_root,
-        tracking_uri=uri,
-        snapshot_id=1,
-    )
-    ensemble, saved = build_ensemble(
-        dev,
-        models_root=models_root,
-        tracking_uri=uri,
-        snapshot_id=1,
-        member_dirs={"lexicon": saved_member.path},
-    )
-    with lakehouse.session() as lake:
-        evaluation = frozen_evaluation_set(lake)
-    return register_and_gate(
-        ensemble,
-        models_root=models_root,
-        run_id=saved.run_id,
-        evaluation=evaluation,
-        snapshot_id=1,
-        metrics=saved.manifest.metrics,
-        margin=margin,
+    train, dev = splits(frame)
+    return lexicon_champion(
+        lakehouse, models_root, flipped(train) if flip else train, dev, margin=margin
     )
 
 

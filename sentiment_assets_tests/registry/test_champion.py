@@ -13,7 +13,8 @@ from sentiment_assets.lib.models.members import available_members
 from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
 from sentiment_assets.lib.registry import ModelRegistry, champion_path, load_champion
 from sentiment_assets.lib.registry.store import tracking_uri_for
-from sentiment_assets_tests.registry.helpers import fitting_rows, seed_base_corpus
+from sentiment_assets.lib.rehearsal.champion import fitting_rows
+from sentiment_assets_tests.registry.helpers import seed_base_corpus
 
 
 def test_unregistered_checkout_serves_its_newest_ensemble(

@@ -1,6 +1,7 @@
 """The loop as a user runs it, step by step, shared by the end-to-end test and bench_loop.
 
-`prepare` makes a first champion and crawls the replay site; `review` is a reviewer working
+`prepare` makes a first champion (on the embedded demo corpus unless given one) and crawls the
+replay site; `review` is a reviewer working
 through the review queue over the HTTP API, accepting the model where it told the truth the
 replay site wrote a post with and correcting it elsewhere; `prediction_marts` reads the marts
 export as a dashboard would.
@@ -9,6 +10,7 @@ export as a dashboard would.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,15 +18,21 @@ import duckdb
 import httpx
 import pandas as pd
 
+from sentiment_assets.lib.corpus.embedded import embedded_corpus
 from sentiment_assets.lib.crawl.replay.server import synthetic_site
 from sentiment_assets.lib.crawl.run import replay_epoch
+from sentiment_assets.lib.feedback.connection import default_path
+from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.registry.store import RegisteredVersion
+from sentiment_assets.lib.rehearsal.champion import lexicon_champion, seed_base_corpus, splits
+from sentiment_assets.lib.rehearsal.deployment import LoopDeployment, RehearsalError
 from sentiment_assets.lib.serving.app import create_app
-from sentiment_assets_tests.feedback.helpers import TOKEN, serve, serving_settings
-from sentiment_assets_tests.loop.daemon import LoopDeployment
-from sentiment_assets_tests.registry.helpers import seed_base_corpus, train_and_gate
+from sentiment_assets.lib.serving.in_thread import serve_app
+from sentiment_assets.lib.serving.settings import ServingSettings
 
+FIRST_CORPUS_ROWS_PER_LABEL = 100
+"""A small first corpus: the first champion should leave the reviewers work to do."""
 POSTS = 1_100
 """Posts on the replay site at the crawl: one chunk of 1,000 for new_posts_sensor, and some."""
 PER_VERSION_MARTS = {"model_quality", "model_confusion"}
@@ -39,14 +47,19 @@ HUMAN_COLUMNS = {
 """How the model agrees with people: these move with every review, whatever model serves."""
 
 
-def prepare(d: LoopDeployment) -> tuple[RegisteredVersion, int]:
-    """A first champion (a lexicon on a small general corpus) and the crawled replay site.
+def prepare(d: LoopDeployment, corpus: pd.DataFrame | None = None) -> tuple[RegisteredVersion, int]:
+    """A first champion and the crawled replay site.
 
-    Returns the champion and how many posts the crawl stored.
+    The champion is a lexicon on `corpus` (by default a small embedded demo corpus), which is
+    stored as `base_corpus` too. Returns the champion and how many posts the crawl stored.
     """
     lakehouse = Lakehouse(d.warehouse)
-    frame = seed_base_corpus(lakehouse, d.root)
-    first = train_and_gate(lakehouse, d.models, frame).registered
+    frame = embedded_corpus(FIRST_CORPUS_ROWS_PER_LABEL) if corpus is None else corpus
+    seed_base_corpus(lakehouse, frame)
+    train, dev = splits(frame)
+    first = lexicon_champion(lakehouse, d.models, train, dev).registered
+    if first is None:
+        raise RehearsalError("the first champion was not registered")
     d.backdate_replay_site(POSTS)
     d.cli("sentiment", "crawl", "--max-pages", "60", "--page-budget", "5000")
     with lakehouse.session() as lake:
@@ -68,18 +81,27 @@ class Reviews:
 def review(d: LoopDeployment, count: int) -> Reviews:
     """Work through the top `count` posts of the review queue over the HTTP API."""
     site = synthetic_site(start=replay_epoch(d.warehouse))
-    settings = serving_settings(d.root, model_check_interval_s=0.0, review_cache_s=0.0)
+    settings = ServingSettings(
+        warehouse=d.warehouse,
+        models=d.models,
+        feedback_db=default_path(d.warehouse),
+        model_check_interval_s=0.0,
+        review_cache_s=0.0,
+    )
+    # What an operator does for a new reviewer (`sentiment reviewers create`), one per call.
+    token = FeedbackStore(settings.feedback_db).create_reviewer(f"rehearsal-{uuid.uuid4().hex[:8]}")
+    headers = {"Authorization": f"Bearer {token}"}
     decisions, feedback_ids = [], []
-    with serve(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as api:
+    with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, timeout=60) as api:
         queue = api.get("/review-queue", params={"limit": count})
         queue.raise_for_status()
         items = queue.json()["items"]
         if len(items) != count:
-            raise AssertionError(f"the review queue holds {len(items)} posts, not {count}")
+            raise RehearsalError(f"the review queue holds {len(items)} posts, not {count}")
         for item in items:
             post = site.find(item["board_id"], item["post_id"])
             if post is None:
-                raise AssertionError(
+                raise RehearsalError(
                     f"the replay site has no post {item['board_id']}/{item['post_id']}"
                 )
             accept = item["label"] == post.tone
@@ -91,9 +113,9 @@ def review(d: LoopDeployment, count: int) -> Reviews:
             }
             if not accept:
                 body["corrected_label"] = post.tone
-            answer = api.post("/review", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+            answer = api.post("/review", json=body, headers=headers)
             if answer.status_code != 200:
-                raise AssertionError(f"POST /review answered {answer.status_code}: {answer.text}")
+                raise RehearsalError(f"POST /review answered {answer.status_code}: {answer.text}")
             decisions.append(str(body["decision"]))
             feedback_ids.append(answer.json()["feedback_id"])
         return Reviews(queue.json()["model_version"], decisions, feedback_ids, time.time())

@@ -1,4 +1,4 @@
-"""A real Dagster deployment for the loop test and bench: instance, daemon, waits on runs.
+"""A real, temporary Dagster deployment: instance, daemon, waits on runs.
 
 `LoopDeployment` lays out a temporary DAGSTER_HOME (the project's dagster.yaml), lakehouse and
 models folder, runs `dagster-daemon run` in its own process group against a workspace, and
@@ -31,12 +31,21 @@ from sentiment_assets.lib.settings import PROJECT_ROOT
 
 T = TypeVar("T")
 BIN = Path(sys.executable).parent
-TEST_LOCATION = "sentiment_assets_tests.loop.location"
+IN_PROCESS_LOCATION = "sentiment_assets.lib.rehearsal.location"
+"""The project's definitions with the in-process executor (what the loop test loads)."""
 PROJECT_LOCATION = "sentiment_assets.definitions"
+"""The project's code location as `make dev` serves it (a process per step)."""
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
-class WaitTimeout(AssertionError):
+class RehearsalError(AssertionError):
+    """The rehearsal did not go as a working deployment would: a run failed, a wait ran out.
+
+    An AssertionError, so that a test running the rehearsal reports it as a failed check.
+    """
+
+
+class WaitTimeout(RehearsalError):
     """A bounded wait ran out."""
 
 
@@ -45,7 +54,7 @@ class LoopDeployment:
     """A temporary deployment: folders, environment, and (once started) the daemon."""
 
     root: Path
-    module: str = TEST_LOCATION
+    module: str = IN_PROCESS_LOCATION
     daemon: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
 
@@ -101,7 +110,7 @@ class LoopDeployment:
             check=False,
         )
         if done.returncode != 0:
-            raise AssertionError(
+            raise RehearsalError(
                 f"{' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
             )
         return done
@@ -175,7 +184,7 @@ class LoopDeployment:
             time.sleep(1.0)
 
     def wait_for_run(self, job: str, timeout_s: float, *, after: int = 0) -> dg.DagsterRun:
-        """The `after`-th (0-based) run of `job` once it finished; AssertionError unless success."""
+        """The `after`-th (0-based) run of `job` once it finished; RehearsalError unless success."""
 
         def finished() -> dg.DagsterRun | None:
             runs = self.runs(job)
@@ -183,14 +192,15 @@ class LoopDeployment:
 
         run = self.wait(f"finished run {after + 1} of {job}", finished, timeout_s)
         if run.status != DagsterRunStatus.SUCCESS:
-            raise AssertionError(f"{job} run {run.run_id} ended {run.status}:\n{self.failure(run)}")
+            raise RehearsalError(f"{job} run {run.run_id} ended {run.status}:\n{self.failure(run)}")
         return run
 
     def run_end(self, run: dg.DagsterRun) -> float:
         """When `run` ended (a Unix time)."""
         with self.instance() as instance:
             record = instance.get_run_record_by_id(run.run_id)
-        assert record is not None and record.end_time is not None, run.run_id
+        if record is None or record.end_time is None:
+            raise RehearsalError(f"run {run.run_id} has no end time")
         return float(record.end_time)
 
     def failure(self, run: dg.DagsterRun) -> str:
@@ -218,7 +228,7 @@ class LoopDeployment:
             materialization = event.step_materialization_data.materialization
             if materialization.asset_key == dg.AssetKey(asset):
                 return {k: v.value for k, v in materialization.metadata.items()}
-        raise AssertionError(f"run {run.run_id} did not materialize {asset}")
+        raise RehearsalError(f"run {run.run_id} did not materialize {asset}")
 
     def sensor_ticks(self, sensor: str) -> list[Any]:
         """Ticks of `sensor`, newest first."""
