@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from sentiment_assets.cli.demo import blocked_by
+from sentiment_assets.cli.demo import blocked_by, failure_lines
 from sentiment_assets.defs.lakehouse.assets import lakehouse_inventory
 from sentiment_assets.defs.lakehouse.resources import LakehouseResource
 from sentiment_assets.lib.lakehouse import Lakehouse
@@ -76,3 +76,35 @@ def test_a_failed_asset_names_what_it_kept_from_running() -> None:
     assert blocked_by(parents, ["base_corpus"], missing) == {
         "base_corpus": ["ensemble_model", "lexicon_model", "predictions"]
     }
+
+
+def test_a_failed_step_inside_a_graph_backed_asset_is_named_by_its_asset() -> None:
+    # labeled_chunks and refined_labels are graphs (read, LLM, write): their step keys are
+    # `<asset>.<op>`, and the demo once crashed reporting them instead of naming the asset.
+    @dg.asset
+    def posts() -> int:
+        return 1
+
+    @dg.op
+    def read(posts: int) -> int:
+        return posts
+
+    @dg.op
+    def ask_the_llm(batch: int) -> int:
+        raise RuntimeError(f"the LLM refused batch {batch}")
+
+    @dg.graph_asset
+    def labels(posts: int) -> int:
+        return ask_the_llm(read(posts))
+
+    @dg.asset
+    def marts(labels: int) -> int:
+        return labels
+
+    definitions = dg.Definitions(assets=[posts, labels, marts])
+    result = dg.materialize([posts, labels, marts], raise_on_error=False)
+    assert not result.success
+    lines = failure_lines(result, definitions.resolve_asset_graph())
+    assert lines[0].startswith("failed: labels: ")
+    assert "the LLM refused batch 1" in lines[0]
+    assert lines[1:] == ["  not run because they need it: marts"]

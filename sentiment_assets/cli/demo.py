@@ -61,23 +61,29 @@ def blocked_by(
     return out
 
 
-def _failure_lines(result: dg.ExecuteInProcessResult, graph: dg.AssetGraph) -> list[str]:
-    """Which steps failed, why, and which assets they kept from running."""
-    errors = {}
+def failure_lines(result: dg.ExecuteInProcessResult, graph: dg.AssetGraph) -> list[str]:
+    """Which assets failed, why, and which assets they kept from running."""
+    # A step key is its node's name, or `<graph>.<op>` for a graph-backed asset's steps
+    # (labeled_chunks, refined_labels): either way its first part names the asset's node.
+    errors: dict[str, str] = {}
     for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        message = data.error.message.strip().splitlines()[0] if data.error else "unknown error"
-        errors[event.step_key] = message
+        error = event.step_failure_data.error
+        # Dagster wraps the asset's own exception ("Error occurred while executing op ..."):
+        # the innermost cause is what the user can act on.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message.strip().splitlines()[0] if error else "unknown error"
+        errors.setdefault(str(event.step_key).split(".")[0], message)
     keys = list(graph.get_all_asset_keys())
     names = {key: key.to_user_string() for key in keys}
+    node = {names[k]: graph.get(k).assets_def.node_def.name for k in keys}
     done = {e.asset_key for e in result.get_asset_materialization_events() if e.asset_key}
     missing = [names[k] for k in keys if k not in done]
-    failed = [names[k] for k in keys if graph.get(k).assets_def.op.name in errors and k not in done]
+    failed = [names[k] for k in keys if node[names[k]] in errors and k not in done]
     parents = {names[k]: [names[p] for p in graph.get(k).parent_keys] for k in keys}
     lines = []
     for asset, downstream in blocked_by(parents, failed, missing).items():
-        op = graph.get(next(k for k in keys if names[k] == asset)).assets_def.op.name
-        lines.append(f"failed: {asset}: {errors[op]}")
+        lines.append(f"failed: {asset}: {errors[node[asset]]}")
         if downstream:
             lines.append(f"  not run because they need it: {', '.join(downstream)}")
     return lines
@@ -150,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     if not result.success:
         print(f"demo run {result.run_id}: FAILED")
         print(f"materialized ({len(materialized)}): {', '.join(materialized) or 'nothing'}")
-        for line in _failure_lines(result, definitions.resolve_asset_graph()):
+        for line in failure_lines(result, definitions.resolve_asset_graph()):
             print(line)
         return 1
     dashboards = _build_dashboards(paths.warehouse / EXPORT_FILE) if args.dashboards else None
