@@ -223,13 +223,15 @@ def built_pages(build_dir: Path) -> list[str]:
     return pages
 
 
-def _fill_empty_tables(project: Path, marts: Path) -> None:
+def _fill_empty_tables(project: Path, marts: Path, *, since: float) -> None:
     """Give every mart with no rows a valid, empty Parquet file.
 
     `evidence sources` writes a 0-byte file (or none) for a table without rows, and the
     browser's DuckDB then refuses the whole site ("too small to be a Parquet file"). A young
     lakehouse has such marts (no feedback yet), so an empty file with the mart's columns is
-    written in its place, straight from the export.
+    written in its place, straight from the export. Writing none also leaves an earlier
+    build's file in place, with that build's columns and rows: any file older than `since`
+    (a Unix time taken before `evidence sources` ran) is replaced the same way.
     """
     data = project / ".evidence" / "template" / "static" / "data" / SOURCE_NAME
     if not data.is_dir():
@@ -237,8 +239,10 @@ def _fill_empty_tables(project: Path, marts: Path) -> None:
     with duckdb.connect(str(marts), read_only=True) as con:
         for folder in sorted(p for p in data.iterdir() if p.is_dir()):
             parquet = folder / f"{folder.name}.parquet"
-            if parquet.is_file() and parquet.stat().st_size > 0:
-                continue
+            if parquet.is_file():
+                info = parquet.stat()
+                if info.st_size > 0 and info.st_mtime >= since:
+                    continue
             table = '"' + folder.name.replace('"', '""') + '"'
             target = str(parquet).replace("'", "''")
             con.execute(f"copy (select * from {table} limit 0) to '{target}' (format parquet)")
@@ -276,6 +280,7 @@ def build_dashboards(
         shutil.rmtree(project / ".evidence" / "meta", ignore_errors=True)
 
         started = time.monotonic()
+        sources_started = time.time() - 1  # file times may be rounded down to the second
         code, failures = run_logged(
             [*cli, "sources", "--strict"],
             cwd=project,
@@ -289,7 +294,7 @@ def build_dashboards(
             detail = "; ".join(failures) or f"exit {code}"
             raise DashboardBuildError(f"evidence sources failed ({detail}); see {log}")
 
-        _fill_empty_tables(project, marts)
+        _fill_empty_tables(project, marts, since=sources_started)
 
         started = time.monotonic()
         shutil.rmtree(project / "build", ignore_errors=True)
