@@ -137,12 +137,8 @@ def promote(kill_at: str, warehouse: Path, models: Path) -> None:
     """Train a lexicon ensemble on NSMC rows and put it through the real gate."""
     from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, labeled, load_corpus
     from sentiment_assets.lib.lakehouse import Lakehouse
-    from sentiment_assets.lib.models.base import TrainSettings
-    from sentiment_assets.lib.models.members import available_members
-    from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
-    from sentiment_assets.lib.registry.evalset import frozen_evaluation_set
-    from sentiment_assets.lib.registry.gate import register_and_gate
-    from sentiment_assets.lib.registry.store import ModelRegistry, tracking_uri_for
+    from sentiment_assets.lib.registry.store import ModelRegistry
+    from sentiment_assets.lib.rehearsal.champion import lexicon_champion
 
     if kill_at == "before-register":
         _kill_around(ModelRegistry, "register", before=True)
@@ -151,30 +147,8 @@ def promote(kill_at: str, warehouse: Path, models: Path) -> None:
             _kill_around(ModelRegistry, name, before=kill_at == "before-alias")
     frame = load_corpus(str(SHARED_NSMC), CorpusSample(train=1_500, evaluation=400))
     train, dev = labeled(frame, "train"), labeled(frame, "dev")
-    uri = tracking_uri_for(models)
-    spec = available_members(["lexicon"])["lexicon"]
-    member = train_member(
-        spec, train, dev, TrainSettings(), models_root=models, tracking_uri=uri, snapshot_id=1
-    )
-    ensemble, saved = build_ensemble(
-        dev,
-        models_root=models,
-        tracking_uri=uri,
-        snapshot_id=1,
-        member_dirs={"lexicon": member.path},
-    )
-    with Lakehouse(warehouse).session() as lake:
-        evaluation = frozen_evaluation_set(lake)
     # margin -1: every version passes the gate, so each run moves the champion alias.
-    register_and_gate(
-        ensemble,
-        models_root=models,
-        run_id=saved.run_id,
-        evaluation=evaluation,
-        snapshot_id=1,
-        metrics=saved.manifest.metrics,
-        margin=-1.0,
-    )
+    lexicon_champion(Lakehouse(warehouse), models, train, dev, margin=-1.0)
 
 
 def append(warehouse: Path, seed: str) -> None:
