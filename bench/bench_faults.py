@@ -298,7 +298,7 @@ def ingest_killed(bench: Bench, point: str) -> Row:
 
 def _seed_base_corpus(warehouse: Path) -> None:
     from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, load_corpus
-    from sentiment_assets.lib.rehearsal.champion import seed_base_corpus
+    from sentiment_assets.rehearsal.champion import seed_base_corpus
 
     frame = load_corpus(str(SHARED_NSMC), CorpusSample(train=1_500, evaluation=400))
     seed_base_corpus(Lakehouse(warehouse), frame)

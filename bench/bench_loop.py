@@ -1,6 +1,6 @@
 """bench_loop: from the 100th review to the new champion's numbers in the marts, stage by stage.
 
-The loop as the end-to-end test runs it (`sentiment_assets.lib.rehearsal`): a real
+The loop as the end-to-end test runs it (`sentiment_assets.rehearsal`): a real
 `dagster-daemon` in a temporary DAGSTER_HOME and lakehouse, a lexicon-only champion on a small
 embedded demo corpus, 1,100 replay-site posts labeled by the 1,000-post sensor's run, then 100
 reviews through the HTTP API. The clock starts when the 100th review is answered and stops when
@@ -32,12 +32,12 @@ from typing import Any
 
 from bench.common import WORK, save
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry
-from sentiment_assets.lib.rehearsal.deployment import (
+from sentiment_assets.rehearsal.deployment import (
     IN_PROCESS_LOCATION,
     PROJECT_LOCATION,
     LoopDeployment,
 )
-from sentiment_assets.lib.rehearsal.scenario import (
+from sentiment_assets.rehearsal.scenario import (
     marts_versions,
     prediction_marts,
     prepare,

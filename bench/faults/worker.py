@@ -138,7 +138,7 @@ def promote(kill_at: str, warehouse: Path, models: Path) -> None:
     from sentiment_assets.lib.corpus.load import SHARED_NSMC, CorpusSample, labeled, load_corpus
     from sentiment_assets.lib.lakehouse import Lakehouse
     from sentiment_assets.lib.registry.store import ModelRegistry
-    from sentiment_assets.lib.rehearsal.champion import lexicon_champion
+    from sentiment_assets.rehearsal.champion import lexicon_champion
 
     if kill_at == "before-register":
         _kill_around(ModelRegistry, "register", before=True)

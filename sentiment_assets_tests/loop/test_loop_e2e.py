@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from sentiment_assets.lib.registry import CHAMPION, ModelRegistry
-from sentiment_assets.lib.rehearsal.deployment import LoopDeployment
-from sentiment_assets.lib.rehearsal.scenario import (
+from sentiment_assets.rehearsal.deployment import LoopDeployment
+from sentiment_assets.rehearsal.scenario import (
     PER_VERSION_MARTS,
     marts_versions,
     prediction_marts,

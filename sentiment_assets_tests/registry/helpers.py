@@ -11,8 +11,8 @@ from sentiment_assets.lib.corpus.load import load_corpus
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.models.base import LabeledTexts
 from sentiment_assets.lib.registry.gate import DEFAULT_MARGIN, GateResult
-from sentiment_assets.lib.rehearsal.champion import lexicon_champion, splits
-from sentiment_assets.lib.rehearsal.champion import seed_base_corpus as seed
+from sentiment_assets.rehearsal.champion import lexicon_champion, splits
+from sentiment_assets.rehearsal.champion import seed_base_corpus as seed
 from sentiment_assets_tests.models.synthetic import write_corpus
 
 POSITIVE_TEXT = "메이플 정말 재밌어요"

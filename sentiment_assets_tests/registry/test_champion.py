@@ -13,7 +13,7 @@ from sentiment_assets.lib.models.members import available_members
 from sentiment_assets.lib.models.pipeline import build_ensemble, train_member
 from sentiment_assets.lib.registry import ModelRegistry, champion_path, load_champion
 from sentiment_assets.lib.registry.store import tracking_uri_for
-from sentiment_assets.lib.rehearsal.champion import fitting_rows
+from sentiment_assets.rehearsal.champion import fitting_rows
 from sentiment_assets_tests.registry.helpers import seed_base_corpus
 
 

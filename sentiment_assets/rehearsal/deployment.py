@@ -31,7 +31,7 @@ from sentiment_assets.lib.settings import PROJECT_ROOT
 
 T = TypeVar("T")
 BIN = Path(sys.executable).parent
-IN_PROCESS_LOCATION = "sentiment_assets.lib.rehearsal.location"
+IN_PROCESS_LOCATION = "sentiment_assets.rehearsal.location"
 """The project's definitions with the in-process executor (what the loop test loads)."""
 PROJECT_LOCATION = "sentiment_assets.definitions"
 """The project's code location as `make dev` serves it (a process per step)."""

@@ -25,11 +25,11 @@ from sentiment_assets.lib.feedback.connection import default_path
 from sentiment_assets.lib.feedback.store import FeedbackStore
 from sentiment_assets.lib.lakehouse import Lakehouse
 from sentiment_assets.lib.registry.store import RegisteredVersion
-from sentiment_assets.lib.rehearsal.champion import lexicon_champion, seed_base_corpus, splits
-from sentiment_assets.lib.rehearsal.deployment import LoopDeployment, RehearsalError
 from sentiment_assets.lib.serving.app import create_app
 from sentiment_assets.lib.serving.in_thread import serve_app
 from sentiment_assets.lib.serving.settings import ServingSettings
+from sentiment_assets.rehearsal.champion import lexicon_champion, seed_base_corpus, splits
+from sentiment_assets.rehearsal.deployment import LoopDeployment, RehearsalError
 
 FIRST_CORPUS_ROWS_PER_LABEL = 100
 """A small first corpus: the first champion should leave the reviewers work to do."""
