@@ -29,6 +29,7 @@ import duckdb
 
 from sentiment_assets.lib.dashboards.node import NodeToolchain
 from sentiment_assets.lib.settings import PROJECT_ROOT
+from sentiment_assets.lib.sql_text import sql_literal
 
 DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
 SOURCE_NAME = "marts"
@@ -244,8 +245,8 @@ def _fill_empty_tables(project: Path, marts: Path, *, since: float) -> None:
                 if info.st_size > 0 and info.st_mtime >= since:
                     continue
             table = '"' + folder.name.replace('"', '""') + '"'
-            target = str(parquet).replace("'", "''")
-            con.execute(f"copy (select * from {table} limit 0) to '{target}' (format parquet)")
+            target = sql_literal(str(parquet))
+            con.execute(f"copy (select * from {table} limit 0) to {target} (format parquet)")
 
 
 def build_dashboards(

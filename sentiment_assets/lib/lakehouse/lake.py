@@ -27,6 +27,7 @@ import pandas as pd
 from sentiment_assets.lib.lakehouse.errors import LakehouseError
 from sentiment_assets.lib.lakehouse.integrity import damaged_file_in
 from sentiment_assets.lib.lakehouse.location import LakeLocation
+from sentiment_assets.lib.sql_text import sql_literal
 
 T = TypeVar("T")
 
@@ -98,10 +99,6 @@ def _insert(
         con.unregister("incoming")
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 class LakeSession:
     """One DuckDB connection with the lakehouse attached as `lake`."""
 
@@ -117,7 +114,7 @@ class LakeSession:
             try:
                 self.con.execute("BEGIN TRANSACTION")
                 self.con.execute(
-                    f"CALL {ALIAS}.set_commit_message('maple-sentiment', {_sql_literal(message)})"
+                    f"CALL {ALIAS}.set_commit_message('maple-sentiment', {sql_literal(message)})"
                 )
                 result = work(self.con)
                 self.con.execute("COMMIT")

@@ -24,15 +24,12 @@ from sentiment_assets.lib.lakehouse.errors import LakehouseError
 from sentiment_assets.lib.lakehouse.extensions import load_extensions
 from sentiment_assets.lib.scaleout.object_store import ObjectStore, split_s3_url
 from sentiment_assets.lib.scaleout.postgres_url import PostgresUrl, SettingsError
+from sentiment_assets.lib.sql_text import sql_literal
 
 CATALOG = "SENTIMENT_LAKE_CATALOG"
 CATALOG_SCHEMA = "SENTIMENT_LAKE_CATALOG_SCHEMA"
 DATA = "SENTIMENT_LAKE_DATA"
 ALIAS = "lake"
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -122,8 +119,9 @@ class LakeLocation:
             # Unnamed, so the postgres extension uses it for DuckLake's catalog connection.
             statements.append(
                 "create or replace secret __default_postgres (type postgres, "
-                f"host {_sql(c.host)}, port {int(c.port)}, database {_sql(c.database)}, "
-                f"user {_sql(c.user)}, password {_sql(c.password)})"
+                f"host {sql_literal(c.host)}, port {int(c.port)}, "
+                f"database {sql_literal(c.database)}, "
+                f"user {sql_literal(c.user)}, password {sql_literal(c.password)})"
             )
         if self.object_store is not None:
             statements.append(self.object_store.duckdb_secret_sql())
@@ -131,7 +129,7 @@ class LakeLocation:
 
     def attach_sql(self, alias: str = ALIAS) -> str:
         """The ATTACH statement (no credentials in it: those are in `secrets_sql`)."""
-        options = [f"data_path {_sql(self.data_path)}", "data_inlining_row_limit 0"]
+        options = [f"data_path {sql_literal(self.data_path)}", "data_inlining_row_limit 0"]
         if self.catalog is None:
             # WAL plus a busy timeout lets several local processes share the SQLite catalog;
             # inlining off keeps every row in Parquet where time travel can find it.
@@ -141,8 +139,8 @@ class LakeLocation:
             extra = " ".join(f"{k}={v}" for k, v in self.catalog.options if k == "sslmode")
             target = "ducklake:postgres:" + extra
             if self.catalog_schema:
-                options.append(f"metadata_schema {_sql(self.catalog_schema)}")
-        return f"attach if not exists {_sql(target)} as {alias} ({', '.join(options)})"
+                options.append(f"metadata_schema {sql_literal(self.catalog_schema)}")
+        return f"attach if not exists {sql_literal(target)} as {alias} ({', '.join(options)})"
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Load the extensions and create the secrets on `con`, ready for `attach_sql()`."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sentiment_assets.lib.lakehouse import Lakehouse, LakehouseError
+from sentiment_assets.lib.sql_text import sql_literal
 
 MARTS_SCHEMA = "marts"
 EXPORT_INFO_TABLE = "export_info"
@@ -47,8 +48,7 @@ def export_marts(lake: Lakehouse, target: Path, *, schema: str = MARTS_SCHEMA) -
     try:
         with lake.session() as session:
             con = session.con
-            escaped = str(partial).replace("'", "''")
-            con.execute(f"attach '{escaped}' as export")
+            con.execute(f"attach {sql_literal(str(partial))} as export")
             con.execute("begin transaction")
             tables = [
                 row[0]

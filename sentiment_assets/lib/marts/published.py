@@ -25,6 +25,7 @@ from sentiment_assets.lib.lakehouse.extensions import load_extensions
 from sentiment_assets.lib.lakehouse.location import LakeLocation
 from sentiment_assets.lib.scaleout.object_store import split_s3_url
 from sentiment_assets.lib.scaleout.postgres_url import SettingsError
+from sentiment_assets.lib.sql_text import sql_literal
 
 MARTS_EXPORT = "SENTIMENT_MARTS_EXPORT"
 EXPORT_FILE = "marts.duckdb"
@@ -38,10 +39,6 @@ class PublishedExport:
     url: str
     export_id: str
     tables: tuple[str, ...]
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:
@@ -84,7 +81,7 @@ def publish(export_file: Path, location: LakeLocation) -> PublishedExport | None
     export_id = uuid.uuid4().hex
     con = _connect(location)
     try:
-        con.execute(f"attach {_sql(str(export_file))} as export (read_only)")
+        con.execute(f"attach {sql_literal(str(export_file))} as export (read_only)")
         tables = tuple(
             row[0]
             for row in con.execute(
@@ -95,13 +92,14 @@ def publish(export_file: Path, location: LakeLocation) -> PublishedExport | None
         for table in tables:
             con.execute(
                 f"copy (select * from export.main.{_ident(table)}) "
-                f"to {_sql(f'{url}{export_id}/{table}.parquet')} (format parquet)"
+                f"to {sql_literal(f'{url}{export_id}/{table}.parquet')} (format parquet)"
             )
-        listing = ", ".join(f"({_sql(t)})" for t in tables) or "(null)"
+        listing = ", ".join(f"({sql_literal(t)})" for t in tables) or "(null)"
         con.execute(
-            f"copy (select {_sql(export_id)} as export_id, now() as published_at, t.table_name "
+            f"copy (select {sql_literal(export_id)} as export_id, now() as published_at, "
+            "t.table_name "
             f"from (values {listing}) t(table_name) where t.table_name is not null) "
-            f"to {_sql(url + MANIFEST)} (format parquet)"
+            f"to {sql_literal(url + MANIFEST)} (format parquet)"
         )
     finally:
         con.close()
@@ -120,7 +118,8 @@ def latest(location: LakeLocation) -> PublishedExport:
     con = _connect(location)
     try:
         rows = con.execute(
-            f"select export_id, table_name from read_parquet({_sql(url + MANIFEST)}) order by 2"
+            "select export_id, table_name "
+            f"from read_parquet({sql_literal(url + MANIFEST)}) order by 2"
         ).fetchall()
     except duckdb.Error as exc:
         raise LakehouseError(
@@ -140,12 +139,12 @@ def fetch(location: LakeLocation, target: Path) -> PublishedExport:
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
     con = _connect(location)
     try:
-        con.execute(f"attach {_sql(str(partial))} as local")
+        con.execute(f"attach {sql_literal(str(partial))} as local")
         for table in export.tables:
             source = f"{export.url}{export.export_id}/{table}.parquet"
             con.execute(
                 f"create table local.main.{_ident(table)} as "
-                f"select * from read_parquet({_sql(source)})"
+                f"select * from read_parquet({sql_literal(source)})"
             )
         con.execute("detach local")
         con.close()

@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sentiment_assets.lib.scaleout.postgres_url import SettingsError
+from sentiment_assets.lib.sql_text import sql_literal
 
 ENDPOINT = "SENTIMENT_S3_ENDPOINT"
 REGION = "SENTIMENT_S3_REGION"
 URL_STYLE = "SENTIMENT_S3_URL_STYLE"
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -76,16 +73,16 @@ class ObjectStore:
         """CREATE SECRET for DuckDB's httpfs (temporary: it lives and dies with the connection)."""
         fields = [
             "type s3",
-            f"key_id {_sql(self.access_key)}",
-            f"secret {_sql(self.secret_key)}",
-            f"region {_sql(self.region)}",
-            f"url_style {_sql(self.url_style)}",
+            f"key_id {sql_literal(self.access_key)}",
+            f"secret {sql_literal(self.secret_key)}",
+            f"region {sql_literal(self.region)}",
+            f"url_style {sql_literal(self.url_style)}",
         ]
         if self.session_token:
-            fields.append(f"session_token {_sql(self.session_token)}")
+            fields.append(f"session_token {sql_literal(self.session_token)}")
         if self.endpoint:
             parts = urlsplit(self.endpoint)
-            fields.append(f"endpoint {_sql(parts.netloc)}")
+            fields.append(f"endpoint {sql_literal(parts.netloc)}")
             fields.append(f"use_ssl {'true' if parts.scheme == 'https' else 'false'}")
         return f"create or replace secret {name} ({', '.join(fields)})"
 
