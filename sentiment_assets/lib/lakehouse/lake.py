@@ -296,9 +296,17 @@ class Lakehouse:
                 return
             except duckdb.Error as exc:
                 # Two processes creating a new catalog race on its first tables, before the
-                # busy timeout is in force: the loser sees "database is locked" and can retry.
-                locked = "locked" in str(exc).lower() or "busy" in str(exc).lower()
-                if not locked or attempt == self.max_retries:
+                # busy timeout is in force: the loser sees "database is locked", or, when the
+                # lock hit DuckLake's probe of the catalog, only the transaction it aborted
+                # ("Failed to probe DuckLake metadata: Current transaction is aborted"). Both
+                # leave nothing attached, so the ATTACH can be tried again.
+                message = str(exc).lower()
+                racing = (
+                    "locked" in message
+                    or "busy" in message
+                    or isinstance(exc, duckdb.TransactionException)
+                )
+                if not racing or attempt == self.max_retries:
                     raise LakehouseError(
                         f"Could not open the lakehouse ({self.location.describe()}): {exc}"
                     ) from exc
